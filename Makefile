@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# zcopy - top-level Makefile. See README.md.
+#
+#   make            module for the running kernel (or KDIR=...), library, CLI
+#   make demo       install what is missing, boot a VM, send a file
+#   make check      install what is missing, run every test on 6.1 and 6.12
+#   make install    install module, library, headers and CLI on this machine
+#   make dkms-install  register the module with dkms instead
+#
+# Everything built goes to build/, except the in-place module build
+# (zcopy.ko at the top, as kbuild does it).
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
+B := build
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror=implicit-function-declaration
+LIB_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -DZCOPY_LIB_VERSION='"$(VERSION)"'
+CLI_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -DZCOPY_CLI_VERSION='"$(VERSION)"'
+TEST_CFLAGS := -std=gnu11 $(WARN) -Iuapi -Iuserspace/lib -pthread
+
+LIB := $(B)/lib/libzcopy.so.$(VERSION)
+USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
+	     $(B)/tests/zctest
+
+.PHONY: all module userspace check demo deps install install-module \
+	install-userspace dkms-install clean
+
+all: module userspace
+
+module:
+	@test -d $(KDIR) || { echo "No kernel headers in $(KDIR): install" \
+		"linux-headers-$(KVER), or pass KDIR=<kernel build dir>." >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+userspace: $(USERSPACE)
+
+$(LIB): userspace/lib/zcopy.c userspace/lib/zcopy.h uapi/linux/zcopy.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -fPIC -fvisibility=hidden -shared \
+		-Wl,-soname,libzcopy.so.1 -o $@ $<
+
+$(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so: $(LIB)
+	ln -sf $(notdir $<) $@
+
+$(B)/bin/zcopy: userspace/cli/zcopy.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CLI_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
+
+$(B)/tests/zctest: tests/guest/zctest.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
+
+# The packages the VM tests need (kernels, headers, QEMU, busybox).
+deps:
+	tests/vm/deps.sh
+
+check: deps
+	$(MAKE) userspace
+	tests/vm/check.sh
+
+demo: deps
+	$(MAKE) userspace
+	tests/vm/demo.sh
+
+install: install-module install-userspace
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(KVER)
+
+install-userspace: userspace
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/include/linux
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libzcopy.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libzcopy.so.1
+	ln -sf libzcopy.so.1 $(DESTDIR)$(PREFIX)/lib/libzcopy.so
+	install -m 0644 userspace/lib/zcopy.h $(DESTDIR)$(PREFIX)/include/zcopy.h
+	install -m 0644 uapi/linux/zcopy.h $(DESTDIR)$(PREFIX)/include/linux/zcopy.h
+	install -m 0755 $(B)/bin/zcopy $(DESTDIR)$(PREFIX)/bin/zcopy
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
+
+# dkms builds from /usr/src/zcopy-$(VERSION) for every installed kernel.
+dkms-install:
+	rm -rf /usr/src/zcopy-$(VERSION)
+	mkdir -p /usr/src/zcopy-$(VERSION)
+	cp -r Kbuild dkms.conf kmod uapi /usr/src/zcopy-$(VERSION)/
+	dkms add -m zcopy -v $(VERSION)
+	dkms install -m zcopy -v $(VERSION)
+
+clean:
+	rm -rf $(B)
+	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi

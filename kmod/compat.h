@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - every difference between the kernels zcopy supports.
+ *
+ * zcopy builds from one tree against Debian 12's 6.1 and 6.12 kernels.
+ * Everything that differs between them is here, so that the rest of the
+ * module reads as if written for one kernel. Where a feature can be seen
+ * in the kernel headers, Kbuild probes for it (grep of the header that
+ * declares it) and passes -DZC_HAVE_<feature>; version numbers are not
+ * used, because distribution kernels backport features and a version
+ * check would be wrong for them. The probes in use:
+ *
+ *   ZC_HAVE_SKB_SPLICE_FROM_ITER  include/linux/skbuff.h declares
+ *                                 skb_splice_from_iter(): sendmsg() honours
+ *                                 MSG_SPLICE_PAGES (6.5+). Note that 6.1's
+ *                                 headers define the MSG_SPLICE_PAGES flag
+ *                                 itself with nothing behind it, so the flag
+ *                                 is no probe: on 6.1 it silently copies.
+ */
+#ifndef _ZCOPY_COMPAT_H
+#define _ZCOPY_COMPAT_H
+
+#include <linux/bvec.h>
+#include <linux/err.h>
+#include <linux/net.h>
+#include <linux/pagemap.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+
+/*
+ * zc_filemap_get_folio - look a folio up in the page cache, NULL on a miss.
+ *
+ * filemap_get_folio() returns NULL on a miss up to 6.2 and ERR_PTR(-ENOENT)
+ * from 6.3. Lookup without FGP_CREAT has no other failure, so both
+ * shapes of "not there" become NULL.
+ */
+static inline struct folio *zc_filemap_get_folio(struct address_space *mapping,
+						 pgoff_t index)
+{
+	struct folio *folio = filemap_get_folio(mapping, index);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+#ifdef ZC_HAVE_SKB_SPLICE_FROM_ITER
+
+#define ZC_SEND_MECHANISM "sendmsg(MSG_SPLICE_PAGES)"
+
+/*
+ * zc_sock_send_bvec - attach pages to a socket by reference (6.5+).
+ *
+ * Since 6.5 ->sendpage is gone. sendmsg() with MSG_SPLICE_PAGES takes the
+ * pages of an ITER_BVEC iterator by reference (skb_splice_from_iter() calls
+ * get_page() and appends each as a fragment) instead of copying from it.
+ * The whole batch goes down in one call, so the socket lock is taken once
+ * per batch, not once per page. Where the route cannot take fragments
+ * (no NETIF_F_SG), the protocol quietly copies instead.
+ *
+ * Return: bytes queued (possibly short), or a negative errno if none.
+ */
+static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
+				    unsigned int nr, size_t len, int msg_flags)
+{
+	struct msghdr msg = { .msg_flags = msg_flags | MSG_SPLICE_PAGES };
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, nr, len);
+	return sock_sendmsg(sock, &msg);
+}
+
+#else /* !ZC_HAVE_SKB_SPLICE_FROM_ITER: 6.1 */
+
+#define ZC_SEND_MECHANISM "kernel_sendpage()"
+
+/*
+ * zc_sock_send_bvec - attach pages to a socket by reference (before 6.5).
+ *
+ * kernel_sendpage() hands one page to the protocol's ->sendpage, which
+ * takes a reference and appends it as a fragment (do_tcp_sendpages()).
+ * MSG_SENDPAGE_NOTLAST tells TCP that more pages of the same write
+ * follow, so it does not push a partial segment after each page; this is
+ * what splice does between the buffers of its pipe. kernel_sendpage()
+ * falls back to copying for sockets without ->sendpage and for pages
+ * that fail sendpage_ok().
+ *
+ * Return: bytes queued (possibly short), or a negative errno if none.
+ */
+static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
+				    unsigned int nr, size_t len, int msg_flags)
+{
+	unsigned int i;
+	int sent = 0;
+
+	for (i = 0; i < nr; i++) {
+		int flags = msg_flags;
+		int ret;
+
+		if (i + 1 < nr)
+			flags |= MSG_MORE;
+		if (flags & MSG_MORE)
+			flags |= MSG_SENDPAGE_NOTLAST;
+
+		ret = kernel_sendpage(sock, bvec[i].bv_page, bvec[i].bv_offset,
+				      bvec[i].bv_len, flags);
+		if (ret <= 0)
+			return sent ? sent : ret;
+		sent += ret;
+		if (ret < bvec[i].bv_len)
+			break;
+	}
+	return sent;
+}
+
+#endif /* ZC_HAVE_SKB_SPLICE_FROM_ITER */
+
+#endif /* _ZCOPY_COMPAT_H */

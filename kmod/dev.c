@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dev.c - the entry of the data path: /dev/zcopy and its ioctl.
+ *
+ * zcopy sends a range of a file to a socket without any CPU copy of the
+ * file's bytes: the page-cache pages themselves are attached to the
+ * socket's skbs, and the NIC reads them by gather DMA. A program asks for
+ * it with ioctl(ZCOPY_IOC_SENDFILE) on /dev/zcopy; this file receives the
+ * request, copies its argument in, checks what only the ABI defines
+ * (size, flags, reserved fields) and hands it to xfer.c. Nothing here
+ * touches the file or the socket.
+ *
+ * The device keeps no state per open: the fds to use come with each call.
+ * The misc device's file_operations carry .owner = THIS_MODULE, so the
+ * module cannot be unloaded while /dev/zcopy is open; skbs still in flight
+ * after a call hold page references only, no module code or data, so
+ * unloading while they drain is safe.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "zcopy.h"
+
+static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
+{
+	struct zcopy_sendfile args;
+	ssize_t ret;
+	u32 usize;
+
+	/*
+	 * The struct grows by appending fields. copy_struct_from_user()
+	 * zero-fills what an older caller did not pass and fails with
+	 * -E2BIG if a newer caller set anything this module does not know.
+	 */
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < ZCOPY_SENDFILE_SIZE_VER0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&args, sizeof(args), uarg, usize);
+	if (ret)
+		return ret;
+	if (args.flags & ~ZCOPY_SEND_ALL_FLAGS)
+		return -EINVAL;
+	if (memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+
+	ret = zcopy_do_sendfile(&args);
+	if (ret < 0)
+		return ret;
+
+	args.sent = ret;
+	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args))))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * The size bits of the command are ignored: the struct's own size field
+ * says which version the caller speaks, so a caller built against a
+ * longer struct still reaches this handler and gets a precise answer.
+ */
+static long zcopy_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	if (_IOC_TYPE(cmd) != ZCOPY_IOC_MAGIC)
+		return -ENOTTY;
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(ZCOPY_IOC_SENDFILE):
+		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+			return -ENOTTY;
+		return zcopy_ioctl_sendfile((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations zcopy_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= zcopy_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice zcopy_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= ZCOPY_DEVICE_NAME,
+	.fops	= &zcopy_fops,
+	.mode	= 0666,
+};
+
+static int __init zcopy_init(void)
+{
+	int ret;
+
+	ret = misc_register(&zcopy_misc);
+	if (ret)
+		return ret;
+	pr_info("zcopy %s: /dev/%s ready, pages leave by %s\n", ZCOPY_VERSION,
+		ZCOPY_DEVICE_NAME, zcopy_send_mechanism);
+	return 0;
+}
+
+static void __exit zcopy_exit(void)
+{
+	misc_deregister(&zcopy_misc);
+}
+
+module_init(zcopy_init);
+module_exit(zcopy_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Zero-copy file-to-socket transfer from the page cache");
+MODULE_VERSION(ZCOPY_VERSION);
+MODULE_AUTHOR("The zcopy authors");

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pages.c - stage 2 of the data path: from a file range to page references.
+ *
+ * Receives a file and a byte range [pos, pos + len) inside i_size. Hands on
+ * a struct zcopy_batch: up to ZCOPY_BATCH_PAGES bio_vecs, each naming part
+ * of one page of the file's page cache and each owning one reference on
+ * that page's folio. sendpath.c gives the pages to the socket, which takes
+ * references of its own; zcopy_batch_release() then drops ours.
+ *
+ * No byte of the file is touched here: a page is found, made uptodate
+ * and pinned, and only its address travels on.
+ *
+ * The walk follows filemap_read() and filemap_splice_read() in
+ * mm/filemap.c, which do the same for read(2) and splice(2):
+ *  - a folio missing from the cache starts synchronous readahead for the
+ *    rest of the range, so a cold file is read in large requests rather
+ *    than one page at a time;
+ *  - a folio marked PG_readahead is where the last readahead window asked
+ *    to be told it is being consumed: the next window is started
+ *    asynchronously, so the disk stays ahead of the socket;
+ *  - a folio that is not uptodate is still being read, or its read
+ *    failed: read_cache_folio() waits for it and retries the read once,
+ *    and reports -EIO if that fails too;
+ *  - i_size is read again after the folio is uptodate (see below).
+ *
+ * tmpfs (shmem) has no ->read_folio: a page missing from its cache is a
+ * hole or was swapped out, and shmem_read_mapping_page_gfp() brings it in
+ * (allocating a zeroed page for a hole, as a read fault through mmap(2)
+ * would).
+ */
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+
+#include "compat.h"
+#include "zcopy.h"
+
+/**
+ * zcopy_file_has_page_cache - can zcopy take @file's data from the page cache?
+ * @file: the file to send from.
+ *
+ * True for regular files whose mapping can be filled page by page:
+ * filesystems with ->read_folio, and tmpfs. Files whose data never sits
+ * in the page cache (DAX; procfs and sysfs, which generate data on read)
+ * are refused.
+ */
+bool zcopy_file_has_page_cache(struct file *file)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct inode *inode = file_inode(file);
+
+	if (!S_ISREG(inode->i_mode) || IS_DAX(mapping->host))
+		return false;
+	return mapping->a_ops->read_folio || shmem_mapping(mapping);
+}
+
+static struct folio *zcopy_shmem_folio(struct address_space *mapping,
+				       pgoff_t index)
+{
+	struct page *page;
+
+	page = shmem_read_mapping_page_gfp(mapping, index,
+					   mapping_gfp_mask(mapping));
+	if (IS_ERR(page))
+		return ERR_CAST(page);
+	/* The reference taken is on the folio; hand the folio on. */
+	return page_folio(page);
+}
+
+/*
+ * Return the uptodate folio that holds page @index of @file, with one
+ * reference held for the caller, or an ERR_PTR. @last is the last page
+ * index the caller will want, to size readahead.
+ */
+static struct folio *zcopy_folio_get(struct file *file, pgoff_t index,
+				     pgoff_t last)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct folio *folio;
+
+	folio = zc_filemap_get_folio(mapping, index);
+	if (!folio) {
+		if (shmem_mapping(mapping))
+			return zcopy_shmem_folio(mapping, index);
+		page_cache_sync_readahead(mapping, &file->f_ra, file, index,
+					  last + 1 - index);
+		folio = zc_filemap_get_folio(mapping, index);
+		/* Readahead may fail to allocate: read this folio alone. */
+		if (!folio)
+			return read_cache_folio(mapping, index, NULL, file);
+	}
+
+	if (folio_test_readahead(folio)) {
+		DEFINE_READAHEAD(ractl, file, &file->f_ra, mapping, folio->index);
+
+		page_cache_async_ra(&ractl, folio, last + 1 - folio->index);
+	}
+
+	if (!folio_test_uptodate(folio)) {
+		folio_put(folio);
+		if (shmem_mapping(mapping))
+			return zcopy_shmem_folio(mapping, index);
+		return read_cache_folio(mapping, index, NULL, file);
+	}
+	return folio;
+}
+
+/*
+ * Add @len bytes of @folio, from byte @off of the folio, to @b, one
+ * bio_vec per page, until the batch is full. The caller's reference pays
+ * for the first bio_vec; each further page of the same folio takes one
+ * more, so that every bio_vec owns exactly one. The caller guarantees
+ * room for at least one bio_vec.
+ */
+static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
+			      size_t off, size_t len)
+{
+	size_t added = 0;
+
+	do {
+		size_t poff = offset_in_page(off);
+		size_t part = min_t(size_t, PAGE_SIZE - poff, len - added);
+
+		if (added)
+			folio_get(folio);
+		bvec_set_page(&b->bvec[b->nr++], folio_page(folio, off >> PAGE_SHIFT),
+			      part, poff);
+		off += part;
+		added += part;
+	} while (added < len && b->nr < ZCOPY_BATCH_PAGES);
+
+	b->len += added;
+	return added;
+}
+
+/**
+ * zcopy_batch_fill - pin the page-cache pages of the next part of a range
+ * @b: the batch to fill; must be empty.
+ * @file: the file, open for reading, with zcopy_file_has_page_cache().
+ * @pos: the file offset to start at.
+ * @len: bytes wanted (> 0); @pos + @len should lie within i_size.
+ *
+ * Fills @b with at most %ZCOPY_BATCH_PAGES pages covering a prefix of
+ * [@pos, @pos + @len). It stops early at end of file (i_size may shrink
+ * while it runs) and at the first page that cannot be read.
+ *
+ * Context: process context, may sleep (page cache reads).
+ * Return: bytes covered by @b (> 0); 0 at end of file; or a negative
+ * errno (-EIO, -ENOMEM, ...) if not even the first page could be had.
+ */
+ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
+			 loff_t pos, size_t len)
+{
+	struct inode *inode = file->f_mapping->host;
+	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
+	int err = 0;
+
+	while (len && b->nr < ZCOPY_BATCH_PAGES) {
+		struct folio *folio;
+		size_t off, added;
+		loff_t isize;
+
+		folio = zcopy_folio_get(file, pos >> PAGE_SHIFT, last);
+		if (IS_ERR(folio)) {
+			err = PTR_ERR(folio);
+			break;
+		}
+
+		/*
+		 * i_size must be read after the folio is known uptodate.
+		 * truncate lowers i_size before it zeroes or drops the folios
+		 * past it, so this order never sends the bytes of a page that
+		 * is no longer the file's (the same reasoning as in
+		 * filemap_read()).
+		 */
+		isize = i_size_read(inode);
+		if (pos >= isize) {
+			folio_put(folio);
+			break;
+		}
+
+		off = pos - folio_pos(folio);
+		added = zcopy_batch_add(b, folio, off,
+					min3((loff_t)len,
+					     (loff_t)(folio_size(folio) - off),
+					     isize - pos));
+		folio_mark_accessed(folio);
+		pos += added;
+		len -= added;
+	}
+
+	/* A page that vanished past a shrinking i_size is end of file. */
+	if (!b->nr && err && pos < i_size_read(inode))
+		return err;
+	return b->len;
+}
+
+/**
+ * zcopy_batch_release - drop the batch's page references
+ * @b: a batch filled by zcopy_batch_fill().
+ *
+ * Safe once the socket holds its own references on the pages it kept,
+ * that is once zcopy_batch_send() has returned.
+ */
+void zcopy_batch_release(struct zcopy_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->nr; i++)
+		folio_put(page_folio(b->bvec[i].bv_page));
+	b->nr = 0;
+	b->len = 0;
+}

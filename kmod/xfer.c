@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xfer.c - stage 1 of the data path: sendfile(2)'s contract and the loop.
+ *
+ * Receives the decoded ioctl argument (dev.c). Looks up both file
+ * descriptors, applies the checks of do_sendfile() in fs/read_write.c in
+ * the same order, so that a bad input gets the errno sendfile(2) would
+ * give, then walks the range one batch at a time: pages.c pins the next
+ * batch of page-cache pages, sendpath.c hands them to the socket.
+ *
+ * References: fget() takes one reference on each file for the duration of
+ * the call, dropped by fput() before returning. The socket needs none of
+ * its own: sock_from_file() borrows it from the file. Page references are
+ * owned by the batch (see struct zcopy_batch).
+ *
+ * Locking: none of zcopy's own. Like sendfile(2), the file position of a
+ * NULL-offset transfer is read at the start and written at the end
+ * without f_pos_lock, so concurrent users of one open file description
+ * race on it exactly as they would with sendfile(2).
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fsnotify.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/xacct.h>
+#include <linux/slab.h>
+
+#include "zcopy.h"
+
+/*
+ * Send [*ppos, *ppos + count) of @in to @sock, advancing *ppos by the
+ * bytes sent. Stops at end of file, at a short send (full non-blocking
+ * socket, SO_SNDTIMEO, a signal) and at an error; as with write(2), an
+ * error after some progress is reported by the next call, and the
+ * progress is returned now.
+ */
+static ssize_t zcopy_xfer(struct file *in, struct socket *sock, loff_t *ppos,
+			  size_t count, int msg_flags)
+{
+	struct inode *inode = in->f_mapping->host;
+	struct zcopy_batch *b;
+	size_t done = 0;
+	ssize_t ret = 0;
+
+	b = kmalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	b->nr = 0;
+	b->len = 0;
+
+	while (done < count) {
+		loff_t isize = i_size_read(inode);
+		int flags = msg_flags;
+		size_t len;
+
+		if (*ppos >= isize)
+			break;
+		len = min_t(loff_t, count - done, isize - *ppos);
+
+		ret = zcopy_batch_fill(b, in, *ppos, len);
+		if (ret <= 0)
+			break;
+		len = ret;
+
+		/*
+		 * MSG_MORE while this call has more to send, as splice does
+		 * between the chunks of a sendfile(2): TCP then builds full
+		 * segments across batches instead of pushing a short one at
+		 * the end of each. The last batch goes without, so the tail is
+		 * pushed out at once.
+		 */
+		if (done + len < count && *ppos + len < isize)
+			flags |= MSG_MORE;
+
+		ret = zcopy_batch_send(sock, b, flags);
+		zcopy_batch_release(b);
+		if (ret <= 0)
+			break;
+		*ppos += ret;
+		done += ret;
+		if (ret < len)
+			break;
+
+		/*
+		 * A transfer can run for up to 2 GiB without ever waiting on
+		 * the socket (a fast peer): let signals end it between
+		 * batches with the bytes sent so far, and let others run.
+		 */
+		if (signal_pending(current))
+			break;
+		cond_resched();
+	}
+
+	kfree(b);
+	if (done) {
+		file_accessed(in);
+		return done;
+	}
+	return ret;
+}
+
+/**
+ * zcopy_do_sendfile - sendfile(2) from a page-cache file to a socket
+ * @args: the ioctl argument, already copied in and checked for unknown
+ *	flags and reserved fields. @args->offset is updated on return.
+ *
+ * Mirrors do_sendfile() in fs/read_write.c step by step, so that each
+ * bad input fails with sendfile(2)'s errno, with one difference: an out
+ * file that is not a socket gives -ENOTSOCK, where sendfile(2) would
+ * write to it.
+ *
+ * Context: process context, may sleep.
+ * Return: bytes sent (0 at end of file), or a negative errno.
+ */
+ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
+{
+	bool use_offset = args->flags & ZCOPY_SEND_OFFSET;
+	size_t count = args->count;
+	int msg_flags = 0;
+	struct file *in, *out;
+	struct socket *sock;
+	loff_t pos, out_pos, max;
+	ssize_t ret;
+
+	/*
+	 * @count is u64 in the ABI; sendfile(2) takes a size_t. The two
+	 * are the same width on every 64-bit kernel, and rw_verify_area()
+	 * rejects a count with the top bit set, as for sendfile(2).
+	 */
+	in = fget(args->in_fd);
+	if (!in)
+		return -EBADF;
+	ret = -EBADF;
+	if (!(in->f_mode & FMODE_READ))
+		goto put_in;
+	if (use_offset) {
+		ret = -ESPIPE;
+		if (!(in->f_mode & FMODE_PREAD))
+			goto put_in;
+		pos = args->offset;
+	} else {
+		pos = in->f_pos;
+	}
+	args->offset = pos;
+	/* Negative or overflowing ranges, LSM file_permission, fanotify. */
+	ret = rw_verify_area(READ, in, &pos, count);
+	if (ret < 0)
+		goto put_in;
+	count = min_t(size_t, count, MAX_RW_COUNT);
+
+	ret = -EBADF;
+	out = fget(args->out_fd);
+	if (!out)
+		goto put_in;
+	if (!(out->f_mode & FMODE_WRITE))
+		goto put_out;
+	ret = -ENOTSOCK;
+	sock = sock_from_file(out);
+	if (!sock)
+		goto put_out;
+
+	max = min(file_inode(in)->i_sb->s_maxbytes,
+		  file_inode(out)->i_sb->s_maxbytes);
+	if (unlikely(pos + count > max)) {
+		ret = -EOVERFLOW;
+		if (pos >= max)
+			goto put_out;
+		count = max - pos;
+	}
+	out_pos = out->f_pos;
+	ret = rw_verify_area(WRITE, out, &out_pos, count);
+	if (ret < 0)
+		goto put_out;
+
+	/* What splice_direct_to_actor() refuses, with its errno. */
+	ret = -EINVAL;
+	if (out->f_flags & O_APPEND)
+		goto put_out;
+	if (!(in->f_mode & FMODE_LSEEK))
+		goto put_out;
+	ret = 0;
+	if (!count)
+		goto put_out;
+	ret = -EINVAL;
+	if (!zcopy_file_has_page_cache(in))
+		goto put_out;
+
+	if ((out->f_flags & O_NONBLOCK) || (args->flags & ZCOPY_SEND_DONTWAIT))
+		msg_flags |= MSG_DONTWAIT;
+	if (args->flags & ZCOPY_SEND_NOSIGNAL)
+		msg_flags |= MSG_NOSIGNAL;
+
+	ret = zcopy_xfer(in, sock, &pos, count, msg_flags);
+	if (ret > 0) {
+		add_rchar(current, ret);
+		add_wchar(current, ret);
+		fsnotify_access(in);
+		fsnotify_modify(out);
+		if (!use_offset)
+			in->f_pos = pos;
+	}
+	inc_syscr(current);
+	inc_syscw(current);
+	args->offset = pos;
+
+put_out:
+	fput(out);
+put_in:
+	fput(in);
+	return ret;
+}

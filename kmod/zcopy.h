@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zcopy.h - what the stages of the zcopy data path hand each other.
+ *
+ * The path of one page, one stage per file:
+ *
+ *   dev.c       /dev/zcopy: decodes the ioctl argument from userspace.
+ *   xfer.c      sendfile(2)'s checks, then the transfer loop: clamp the
+ *               range to i_size, walk it one batch at a time.
+ *   pages.c     page cache -> batch: find (or read ahead) the folios of
+ *               the next part of the range and take a reference on each
+ *               page used, as a bio_vec.
+ *   sendpath.c  batch -> socket: the network stack attaches the pages to
+ *               skbs as fragments, taking its own references; the NIC
+ *               later reads them by gather DMA.
+ *   compat.h    the one place where 6.1 and 6.12 differ.
+ */
+#ifndef _ZCOPY_H
+#define _ZCOPY_H
+
+#include <linux/bvec.h>
+#include <linux/fs.h>
+#include <linux/net.h>
+#include <linux/types.h>
+
+#include <linux/zcopy.h>
+
+#ifndef ZCOPY_VERSION
+#error "ZCOPY_VERSION comes from dkms.conf, by Kbuild"
+#endif
+
+/*
+ * Pages per batch. One batch is one trip through the socket layer
+ * (one sock_sendmsg(), one lock_sock()) on 6.5+; 64 pages is 256 KiB,
+ * enough to fill several 64 KiB TSO skbs while the 1 KiB of bio_vecs
+ * stays small. sendfile(2) moves at most 16 pages (one pipe) per trip.
+ */
+#define ZCOPY_BATCH_PAGES 64
+
+/**
+ * struct zcopy_batch - page-cache pages ready to be attached to a socket
+ * @nr: bio_vecs in use.
+ * @len: bytes covered by those bio_vecs.
+ * @bvec: one entry per page: the page, the offset and length within it.
+ *
+ * Reference rule: every bio_vec owns exactly one reference on the folio
+ * of its page, taken by zcopy_batch_fill() and dropped by
+ * zcopy_batch_release(). The socket takes references of its own for the
+ * pages it attaches, so the batch is released as soon as the send returns.
+ */
+struct zcopy_batch {
+	unsigned int nr;
+	size_t len;
+	struct bio_vec bvec[ZCOPY_BATCH_PAGES];
+};
+
+/* xfer.c */
+ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args);
+
+/* pages.c */
+bool zcopy_file_has_page_cache(struct file *file);
+ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
+			 loff_t pos, size_t len);
+void zcopy_batch_release(struct zcopy_batch *b);
+
+/* sendpath.c */
+extern const char zcopy_send_mechanism[];
+ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
+			 int msg_flags);
+
+#endif /* _ZCOPY_H */

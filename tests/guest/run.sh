@@ -1,0 +1,141 @@
+#!/bin/sh
+# run.sh - the guest test suite (make check), run by init.sh in each kernel.
+#
+# Loads the module, sets up a second network namespace joined by veth,
+# runs zctest (the C suite) and the CLI checks, unloads the module, and
+# ends with one line "guest: N passed, N failed" covering all of it.
+P=0
+F=0
+ok() { P=$((P + 1)); echo "ok - $*"; }
+notok() { F=$((F + 1)); echo "not ok - $*"; }
+# check NAME COMMAND...: one test, passed when COMMAND succeeds.
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name"; fi
+}
+
+# ---- the module ----------------------------------------------------------
+check "insmod zcopy.ko" insmod /zc/zcopy.ko
+check "/dev/zcopy is a character device" test -c /dev/zcopy
+check "/dev/zcopy has mode 0666" test "$(stat -c %a /dev/zcopy)" = 666
+# The probe in Kbuild must have picked the right send path for this kernel.
+case $(uname -r) in
+6.1.*) want='kernel_sendpage()' ;;
+*) want='sendmsg(MSG_SPLICE_PAGES)' ;;
+esac
+check "send path for $(uname -r) is $want" \
+	sh -c "dmesg | grep -qF 'zcopy $ZC_VERSION: /dev/zcopy ready, pages leave by $want'"
+check "modinfo version is $ZC_VERSION" \
+	test "$(cat /sys/module/zcopy/version 2>/dev/null)" = "$ZC_VERSION"
+
+# ---- a peer namespace over veth ------------------------------------------
+# A process in a new network namespace holds it; zctest enters it through
+# /proc/PID/ns/net to listen there, and connects from this namespace.
+insmod /lib/modules/veth.ko
+unshare -n sleep 100000 &
+PEER=$!
+i=0
+while [ "$(readlink /proc/$PEER/ns/net)" = "$(readlink /proc/self/ns/net)" ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+setup_veth() {
+	/sbin/ip link add zc0 type veth peer name zc1 &&
+		/sbin/ip link set zc1 netns "$PEER" &&
+		/sbin/ip addr add 192.0.2.1/24 dev zc0 &&
+		/sbin/ip link set zc0 up &&
+		nsenter -t "$PEER" -n /sbin/ip addr add 192.0.2.2/24 dev zc1 &&
+		nsenter -t "$PEER" -n /sbin/ip link set zc1 up &&
+		nsenter -t "$PEER" -n /sbin/ip link set lo up
+}
+check "veth pair between two network namespaces" setup_veth
+
+# ---- the C suite ---------------------------------------------------------
+ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2 /zc/zctest /tmp >/tmp/zctest.out 2>&1
+status=$?
+cat /tmp/zctest.out
+line=$(grep -E '^zctest: [0-9]+ passed, [0-9]+ failed$' /tmp/zctest.out)
+if [ -n "$line" ]; then
+	set -- $line
+	P=$((P + $2))
+	F=$((F + $4))
+	[ "$4" = 0 ] || [ $status != 0 ] || notok "zctest exit status with failures"
+	[ "$4" != 0 ] || [ $status = 0 ] || notok "zctest exited $status with no failure"
+else
+	notok "zctest ended without its summary line (status $status)"
+fi
+
+# ---- the CLI -------------------------------------------------------------
+head -c 3000001 /dev/urandom >/tmp/cli.bin
+# start_sink [-6] PORT: a receiver saving one connection to /tmp/cli.out;
+# returns once it listens (it creates the file after listen()).
+start_sink() {
+	rm -f /tmp/cli.out
+	/zc/zctest sink "$@" /tmp/cli.out &
+	sink=$!
+	i=0
+	while [ ! -e /tmp/cli.out ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+# cli_case NAME EXPECTED-FILE ZCOPY-SEND-ARGS...: send with the CLI to the
+# sink started last; pass if it exits 0 and the sink got EXPECTED-FILE.
+cli_case() {
+	name=$1
+	expect=$2
+	shift 2
+	zcopy send --quiet "$@"
+	rc=$?
+	wait $sink
+	if [ $rc = 0 ] && cmp -s /tmp/cli.out "$expect"; then
+		ok "$name"
+	else
+		notok "$name (zcopy exit $rc)"
+	fi
+}
+start_sink 9001
+cli_case "zcopy send over IPv4" /tmp/cli.bin /tmp/cli.bin 127.0.0.1:9001
+start_sink -6 9002
+cli_case "zcopy send over IPv6" /tmp/cli.bin /tmp/cli.bin '[::1]:9002'
+start_sink 9003
+cli_case "zcopy send to a host name" /tmp/cli.bin /tmp/cli.bin localhost:9003
+dd if=/tmp/cli.bin of=/tmp/cli.range bs=1 skip=4097 count=70000 2>/dev/null
+start_sink 9004
+cli_case "zcopy send --offset 4097 --count 70000" /tmp/cli.range \
+	--offset 4097 --count 70000 /tmp/cli.bin 127.0.0.1:9004
+dd if=/tmp/cli.bin of=/tmp/cli.k bs=1024 skip=1 count=2 2>/dev/null
+start_sink 9005
+cli_case "zcopy send --offset 1K --count 2K" /tmp/cli.k \
+	--offset 1K --count 2K /tmp/cli.bin 127.0.0.1:9005
+
+# exit_is WANT COMMAND...: COMMAND exits with status WANT.
+exit_is() {
+	want=$1
+	shift
+	"$@" >/dev/null 2>&1
+	[ $? = "$want" ]
+}
+check "zcopy --version names $ZC_VERSION" sh -c "zcopy --version | grep -q '^zcopy $ZC_VERSION '"
+check "zcopy --help exits 0" exit_is 0 zcopy --help
+check "zcopy without a command exits 2" exit_is 2 zcopy
+check "zcopy send with a bare IPv6 address exits 2" exit_is 2 zcopy send /tmp/cli.bin ::1:80
+check "zcopy send with a bad count exits 2" exit_is 2 zcopy send --count 12Q /tmp/cli.bin 127.0.0.1:9
+check "zcopy send of a missing file exits 1" exit_is 1 zcopy send /nonexistent 127.0.0.1:9
+check "zcopy send to a closed port exits 1" exit_is 1 zcopy send /tmp/cli.bin 127.0.0.1:9
+start_sink 9006
+check "zcopy send --count past end of file exits 1" exit_is 1 \
+	zcopy send --count 4000000 /tmp/cli.bin 127.0.0.1:9006
+wait $sink
+check "  ... after sending the whole file" cmp -s /tmp/cli.out /tmp/cli.bin
+
+# ---- unload --------------------------------------------------------------
+kill $PEER 2>/dev/null
+check "rmmod zcopy" rmmod zcopy
+check "/dev/zcopy is gone after rmmod" test ! -e /dev/zcopy
+check "without the module the CLI says so" sh -c \
+	"zcopy send /tmp/cli.bin 127.0.0.1:9 2>&1 | grep -qF 'No such file or directory (is the zcopy module loaded?)'"
+
+echo "guest: $P passed, $F failed"
+[ $F = 0 ]

@@ -1,0 +1,29 @@
+#!/bin/sh
+# deps.sh - install, from Debian's archive, what building and testing zcopy
+# needs and this machine lacks. Idempotent: a second run installs nothing.
+set -eu
+
+# Kernels: both Debian 12 lines, image (to boot in QEMU) and headers (to
+# build against). The meta-packages follow the newest of each line.
+PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
+linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
+gcc make libc6-dev kmod
+qemu-system-x86 busybox-static iproute2 cpio gzip xz-utils
+dkms"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing; run as root to install them" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# --no-install-recommends: no firmware, no bootloader for the test kernels.
+apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# lib.sh - the VM harness, shared by check.sh and demo.sh.
+#
+# The development machine cannot load modules, so every kernel test runs in
+# a QEMU guest (TCG: software emulation) booting a Debian kernel with an
+# initramfs we build: busybox, iproute2, the module, the library, the CLI,
+# the test programs and the guest scripts of tests/guest/. The guest's
+# /init writes test output to the second serial port (results.log); the
+# kernel writes its log to the first (console.log), so neither garbles
+# the other. The harness judges both.
+
+ZC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ZC_BUILD=$ZC_TOP/build
+ZC_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ZC_TOP/dkms.conf")
+
+# Kernel log lines that fail a run whatever the tests said.
+ZC_BAD_KLOG='WARNING:|BUG:|Oops|Kernel panic|Call Trace|general protection fault|KASAN|UBSAN|kmemleak|possible circular locking|possible recursive locking|INFO: task .* blocked'
+
+# build_module KVER: build zcopy.ko against KVER's headers, in a copy of
+# the sources of its own (kbuild writes objects next to the sources).
+build_module() {
+	local kver=$1 dir=$ZC_BUILD/kmod/$1
+	mkdir -p "$dir"
+	cp -r "$ZC_TOP/Kbuild" "$ZC_TOP/dkms.conf" "$ZC_TOP/kmod" "$ZC_TOP/uapi" "$dir/"
+	make -s -C "/lib/modules/$kver/build" M="$dir" modules >"$dir/build.log" 2>&1 || {
+		cat "$dir/build.log" >&2
+		return 1
+	}
+	# Any compiler warning is a failure: the module must build clean.
+	if grep -E 'warning:|error:' "$dir/build.log" >&2; then
+		return 1
+	fi
+	echo "$dir/zcopy.ko"
+}
+
+# copy_elf ROOT FILE...: copy programs and the shared libraries they load
+# into ROOT, at the same paths, so the guest runs them as this host does.
+copy_elf() {
+	local root=$1 f lib
+	shift
+	for f in "$@"; do
+		for lib in $(LD_LIBRARY_PATH=$ZC_BUILD/lib ldd "$f" | grep -o '/[^ ]*'); do
+			case $lib in
+			"$ZC_BUILD"/*) continue ;; # ours: installed by the caller
+			esac
+			[ -e "$root$lib" ] && continue
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	done
+}
+
+# module_file KVER PATH-IN-TREE: a kernel module of KVER, decompressed.
+module_file() {
+	local base=/lib/modules/$1/kernel/$2
+	if [ -f "$base" ]; then
+		cat "$base"
+	elif [ -f "$base.xz" ]; then
+		xz -dc "$base.xz"
+	elif [ -f "$base.zst" ]; then
+		zstd -dc "$base.zst"
+	else
+		echo "module $2 missing for $1" >&2
+		return 1
+	fi
+}
+
+# build_initramfs KVER KO MODE OUT: the guest's root file system.
+build_initramfs() {
+	local kver=$1 ko=$2 mode=$3 out=$4 root
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,zc,lib/modules}
+	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
+
+	cp /bin/busybox "$root/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+	done
+	# iproute2 for veth and namespaces (busybox ip cannot create veth).
+	cp -L "$(command -v ip)" "$root/sbin/ip"
+	copy_elf "$root" "$root/sbin/ip" "$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest"
+
+	# The library where a package would install it: found by soname.
+	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
+	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
+	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
+	cp "$ko" "$root/zc/zcopy.ko"
+	module_file "$kver" drivers/net/veth.ko >"$root/lib/modules/veth.ko"
+
+	cp "$ZC_TOP"/tests/guest/*.sh "$root/zc/"
+	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
+	chmod +x "$root/init" "$root"/zc/*.sh
+	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
+	printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
+	printf 'ZC_MODE=%s\nZC_VERSION=%s\n' "$mode" "$ZC_VERSION" >"$root/zc/env"
+
+	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
+	rm -rf "$root"
+}
+
+# boot KVER INITRD DIR TIMEOUT: boot the guest; its logs land in DIR.
+# Returns QEMU's status (124: timed out).
+boot() {
+	local kver=$1 initrd=$2 dir=$3 limit=$4
+	rm -f "$dir/console.log" "$dir/results.log"
+	# panic_on_warn and oops=panic turn any kernel WARN or oops into a
+	# panic; panic=-1 reboots at once and -no-reboot makes that an exit.
+	timeout -k 10 "$limit" qemu-system-x86_64 \
+		-accel tcg -cpu max -smp 2 -m 2048 \
+		-nodefaults -display none -no-reboot \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic" \
+		-serial "file:$dir/console.log" -serial "file:$dir/results.log" \
+		</dev/null
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * zcopy - command-line front end of libzcopy.
+ *
+ *   zcopy send [--offset N] [--count N] FILE HOST:PORT
+ *
+ * Connects to HOST:PORT over TCP (IPv4, IPv6 as [addr]:port, or a name)
+ * and sends FILE, or a range of it, through /dev/zcopy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zcopy.h"
+
+#ifndef ZCOPY_CLI_VERSION
+#define ZCOPY_CLI_VERSION "unknown"
+#endif
+
+enum { EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"Usage: zcopy send [--offset N] [--count N] [--quiet] FILE HOST:PORT\n"
+	"       zcopy --help | --version\n"
+	"\n"
+	"Send FILE (or COUNT bytes of it from OFFSET) to a TCP peer through\n"
+	"/dev/zcopy: the file's page-cache pages go to the socket by reference,\n"
+	"with no copy of the data by the CPU.\n"
+	"\n"
+	"  HOST:PORT     an IPv4 address, [IPv6 address] or host name, and a port\n"
+	"  --offset N    start N bytes into the file (default 0)\n"
+	"  --count N     send at most N bytes (default: to end of file); a file\n"
+	"                that ends first is an error\n"
+	"  --quiet       print nothing on success\n"
+	"  N takes a K, M or G suffix (powers of 1024).\n"
+	"\n"
+	"Exit status: 0 sent, 1 failed, 2 usage error.\n"
+	"Needs the zcopy module: /dev/zcopy.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "zcopy: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'zcopy --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* Parse a byte count with an optional K/M/G suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* Split "host:port", "[v6]:port" into host and port (in place). */
+static int split_hostport(char *s, char **host, char **port)
+{
+	char *colon;
+
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':' || !close[2])
+			return -1;
+		*close = '\0';
+		*host = s + 1;
+		*port = close + 2;
+		return 0;
+	}
+	colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1] || strchr(s, ':') != colon)
+		return -1; /* a bare IPv6 address needs brackets */
+	*colon = '\0';
+	*host = s;
+	*port = colon + 1;
+	return 0;
+}
+
+static int tcp_connect(const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res, *ai;
+	int err, fd = -1, saved = 0;
+
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err) {
+		fprintf(stderr, "zcopy: %s:%s: %s\n", host, port,
+			gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		fprintf(stderr, "zcopy: connect to %s port %s: %s\n", host,
+			port, strerror(saved));
+	return fd;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "offset", required_argument, NULL, 'o' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	uint64_t offset = 0, count = 0, left;
+	int have_count = 0, quiet = 0, opt, in, sock;
+	char *host, *port;
+	struct stat st;
+	off_t off;
+	double t0, dt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:c:qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			if (parse_size(optarg, &offset) || offset > INT64_MAX)
+				return usage_error("bad offset '%s'", optarg);
+			break;
+		case 'c':
+			if (parse_size(optarg, &count))
+				return usage_error("bad count '%s'", optarg);
+			have_count = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("%s", "bad option");
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("%s", "send needs FILE and HOST:PORT");
+	if (split_hostport(argv[optind + 1], &host, &port))
+		return usage_error("'%s' is not HOST:PORT ([ADDR]:PORT for IPv6)",
+				   argv[optind + 1]);
+
+	in = open(argv[optind], O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0) {
+		fprintf(stderr, "zcopy: %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	if (!have_count)
+		count = (uint64_t)st.st_size > offset ? st.st_size - offset : 0;
+
+	/* Fail before connecting if the module is missing. */
+	if (zc_device_fd() < 0) {
+		fprintf(stderr, "zcopy: %s: %s (is the zcopy module loaded?)\n",
+			ZCOPY_DEVICE_PATH, strerror(errno));
+		return 1;
+	}
+	sock = tcp_connect(host, port);
+	if (sock < 0)
+		return 1;
+
+	t0 = now();
+	off = (off_t)offset;
+	left = count;
+	while (left) {
+		ssize_t n = zc_sendfile_flags(sock, in, &off, left,
+					      ZCOPY_SEND_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "zcopy: send after %" PRIu64 " bytes: %s\n",
+				count - left, strerror(errno));
+			return 1;
+		}
+		if (n == 0)
+			break; /* end of file */
+		left -= (uint64_t)n;
+	}
+	dt = now() - t0;
+	if (shutdown(sock, SHUT_WR) < 0 || close(sock) < 0) {
+		fprintf(stderr, "zcopy: closing the connection: %s\n", strerror(errno));
+		return 1;
+	}
+	if (left) {
+		fprintf(stderr, "zcopy: %s ended after %" PRIu64 " of %" PRIu64 " bytes\n",
+			argv[optind], count - left, count);
+		return 1;
+	}
+	if (!quiet)
+		fprintf(stderr, "zcopy: sent %" PRIu64 " bytes in %.3f s (%.1f MiB/s)\n",
+			count, dt, dt > 0 ? count / dt / (1 << 20) : 0.0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("%s", "no command");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("zcopy %s (libzcopy %s)\n", ZCOPY_CLI_VERSION, zc_version());
+		return 0;
+	}
+	if (!strcmp(argv[1], "send"))
+		return cmd_send(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libzcopy: sendfile(2)'s signature and contract on top of /dev/zcopy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "zcopy.h"
+
+#define ZC_API __attribute__((visibility("default")))
+
+#ifndef ZCOPY_LIB_VERSION
+#define ZCOPY_LIB_VERSION "unknown"
+#endif
+
+/* -1: not open yet. Shared by all threads; set once by compare-exchange. */
+static atomic_int zc_fd = -1;
+
+ZC_API int zc_device_fd(void)
+{
+	int fd = atomic_load_explicit(&zc_fd, memory_order_acquire);
+	int expected = -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = open(ZCOPY_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* Another thread may have opened it meanwhile: keep theirs. */
+	if (!atomic_compare_exchange_strong(&zc_fd, &expected, fd)) {
+		close(fd);
+		fd = expected;
+	}
+	return fd;
+}
+
+ZC_API void zc_close(void)
+{
+	int fd = atomic_exchange(&zc_fd, -1);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset,
+				 size_t count, unsigned int flags)
+{
+	struct zcopy_sendfile args = {
+		.size = sizeof(args),
+		.flags = flags,
+		.in_fd = in_fd,
+		.out_fd = out_fd,
+		.count = count,
+	};
+	int dev;
+
+	if (flags & ZCOPY_SEND_OFFSET) {
+		errno = EINVAL; /* the offset pointer decides that */
+		return -1;
+	}
+	if (offset) {
+		args.flags |= ZCOPY_SEND_OFFSET;
+		args.offset = *offset;
+	}
+	dev = zc_device_fd();
+	if (dev < 0)
+		return -1;
+	if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) < 0)
+		return -1;
+	if (offset)
+		*offset = args.offset;
+	return (ssize_t)args.sent;
+}
+
+ZC_API ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+	return zc_sendfile_flags(out_fd, in_fd, offset, count, 0);
+}
+
+ZC_API const char *zc_version(void)
+{
+	return ZCOPY_LIB_VERSION;
+}
