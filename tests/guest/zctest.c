@@ -40,8 +40,8 @@
 
 #include "zcopy.h"
 
-#define KiB 1024UL
-#define MiB (1024UL * 1024UL)
+#define KiB  1024UL
+#define MiB  (1024UL * 1024UL)
 #define PAGE 4096UL
 
 static int n_passed, n_failed;
@@ -123,7 +123,7 @@ struct peer {
 	const char *name;
 	int family;
 	const char *addr;
-	int netns_fd;	/* -1: this namespace */
+	int netns_fd; /* -1: this namespace */
 };
 
 static struct peer lo4 = { "lo", AF_INET, "127.0.0.1", -1 };
@@ -193,10 +193,10 @@ static int connect_to(const struct peer *p, int port)
 /* The receiving end: accepts one connection and reads it to EOF. */
 struct rx {
 	int lfd;
-	int gate;		/* >= 0: read one byte from it before reading */
+	int gate; /* >= 0: read one byte from it before reading */
 	unsigned char *buf;
 	size_t cap;
-	size_t got;		/* all bytes received, even past cap */
+	size_t got; /* all bytes received, even past cap */
 	pthread_t thread;
 };
 
@@ -279,7 +279,7 @@ static const struct method methods[] = {
 
 struct xfer {
 	size_t file_size;
-	int use_offset;		/* pass an offset pointer (else: file position) */
+	int use_offset; /* pass an offset pointer (else: file position) */
 	off_t start;
 	size_t count;
 };
@@ -290,9 +290,8 @@ struct xfer {
  * the received bytes, the offset or file position afterwards, and that
  * an offset transfer left the file position alone.
  */
-static void run_xfer(const char *tname, const struct method *m,
-		     const struct peer *p, const char *path, uint64_t seed,
-		     const struct xfer *x)
+static void run_xfer(const char *tname, const struct method *m, const struct peer *p,
+		     const char *path, uint64_t seed, const struct xfer *x)
 {
 	off_t end = x->start + (off_t)x->count;
 	size_t expect = 0, sent = 0;
@@ -320,8 +319,8 @@ static void run_xfer(const char *tname, const struct method *m,
 
 		calls++;
 		if (n < 0) {
-			report(0, name, "call %d failed after %zu bytes: %s", calls,
-			       sent, strerror(errno));
+			report(0, name, "call %d failed after %zu bytes: %s", calls, sent,
+			       strerror(errno));
 			rx_finish(&rx, sock);
 			goto out;
 		}
@@ -343,8 +342,8 @@ static void run_xfer(const char *tname, const struct method *m,
 
 		while (rx.buf[i] == want[i])
 			i++;
-		report(0, name, "byte %zu of %zu differs (0x%02x, want 0x%02x)", i,
-		       expect, rx.buf[i], want[i]);
+		report(0, name, "byte %zu of %zu differs (0x%02x, want 0x%02x)", i, expect,
+		       rx.buf[i], want[i]);
 	} else if (x->use_offset && off != x->start + (off_t)expect) {
 		report(0, name, "offset is %lld, expected %lld", (long long)off,
 		       (long long)(x->start + expect));
@@ -427,9 +426,9 @@ struct bad {
 	int use_offset;
 	off_t off;
 	size_t count;
-	int want;	/* errno zc_sendfile must give */
-	int vs;		/* what sendfile(2) does with the same input */
-	int extra;	/* > 0: one more descriptor to close afterwards */
+	int want;  /* errno zc_sendfile must give */
+	int vs;	   /* what sendfile(2) does with the same input */
+	int extra; /* > 0: one more descriptor to close afterwards */
 };
 
 static void check_bad(struct bad *b)
@@ -478,7 +477,12 @@ static void test_bad_inputs(const char *file)
 	struct bad b;
 
 	snprintf(wpath, sizeof(wpath), "%s/bad-out", dir);
-#define ROW(...) do { struct bad r = { __VA_ARGS__ }; b = r; check_bad(&b); } while (0)
+#define ROW(...)                                                                                   \
+	do {                                                                                       \
+		struct bad r = { __VA_ARGS__ };                                                    \
+		b = r;                                                                             \
+		check_bad(&b);                                                                     \
+	} while (0)
 
 	/* A descriptor that was open and is closed: above the numbers the
 	 * rows below allocate, so none of them can reuse it. */
@@ -486,23 +490,23 @@ static void test_bad_inputs(const char *file)
 	close(closed);
 
 	unix_pair(sv);
-	ROW(.name = "in fd closed: EBADF", .out = sv[0], .in = closed, .count = 10,
-	    .want = EBADF, .extra = sv[1]);
+	ROW(.name = "in fd closed: EBADF", .out = sv[0], .in = closed, .count = 10, .want = EBADF,
+	    .extra = sv[1]);
 	unix_pair(sv);
-	ROW(.name = "in fd -1: EBADF", .out = sv[0], .in = -1, .count = 10, .want = EBADF, .extra = sv[1]);
+	ROW(.name = "in fd -1: EBADF", .out = sv[0], .in = -1, .count = 10, .want = EBADF,
+	    .extra = sv[1]);
 	fd = open(file, O_RDONLY);
-	ROW(.name = "out fd closed: EBADF", .out = closed, .in = fd, .count = 10,
-	    .want = EBADF);
+	ROW(.name = "out fd closed: EBADF", .out = closed, .in = fd, .count = 10, .want = EBADF);
 	fd = open(file, O_RDONLY);
-	ROW(.name = "out fd 1000000: EBADF", .out = 1000000, .in = fd, .count = 10,
-	    .want = EBADF);
+	ROW(.name = "out fd 1000000: EBADF", .out = 1000000, .in = fd, .count = 10, .want = EBADF);
 	unix_pair(sv);
 	fd = open(file, O_WRONLY);
-	ROW(.name = "in write-only: EBADF", .out = sv[0], .in = fd, .count = 10,
-	    .want = EBADF, .extra = sv[1]);
+	ROW(.name = "in write-only: EBADF", .out = sv[0], .in = fd, .count = 10, .want = EBADF,
+	    .extra = sv[1]);
 	unix_pair(sv);
 	fd = open(file, O_PATH);
-	ROW(.name = "in O_PATH: EBADF", .out = sv[0], .in = fd, .count = 10, .want = EBADF, .extra = sv[1]);
+	ROW(.name = "in O_PATH: EBADF", .out = sv[0], .in = fd, .count = 10, .want = EBADF,
+	    .extra = sv[1]);
 	fd = open(file, O_RDONLY);
 	{
 		int ro = open(file, O_RDONLY);
@@ -514,55 +518,54 @@ static void test_bad_inputs(const char *file)
 	{
 		int wo = open(wpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-		ROW(.name = "out regular file: ENOTSOCK (sendfile writes it)", .out = wo,
-		    .in = fd, .count = 10, .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS);
+		ROW(.name = "out regular file: ENOTSOCK (sendfile writes it)", .out = wo, .in = fd,
+		    .count = 10, .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS);
 	}
 	fd = open(file, O_RDONLY);
 	if (pipe(pfd))
 		die("pipe");
-	ROW(.name = "out pipe: ENOTSOCK (sendfile writes it)", .out = pfd[1], .in = fd,
-	    .count = 10, .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS, .extra = pfd[0]);
+	ROW(.name = "out pipe: ENOTSOCK (sendfile writes it)", .out = pfd[1], .in = fd, .count = 10,
+	    .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS, .extra = pfd[0]);
 	fd = open(file, O_RDONLY);
 	{
 		int null = open("/dev/null", O_WRONLY);
 
-		ROW(.name = "out /dev/null: ENOTSOCK (sendfile writes it)", .out = null,
-		    .in = fd, .count = 10, .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS);
+		ROW(.name = "out /dev/null: ENOTSOCK (sendfile writes it)", .out = null, .in = fd,
+		    .count = 10, .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS);
 	}
 	unix_pair(sv);
 	fd = open(file, O_RDONLY);
-	ROW(.name = "negative offset: EINVAL", .out = sv[0], .in = fd, .use_offset = 1,
-	    .off = -1, .count = 10, .want = EINVAL,
-	    .extra = sv[1]);
+	ROW(.name = "negative offset: EINVAL", .out = sv[0], .in = fd, .use_offset = 1, .off = -1,
+	    .count = 10, .want = EINVAL, .extra = sv[1]);
 	unix_pair(sv);
 	fd = open(file, O_RDONLY);
-	ROW(.name = "offset+count overflows: EINVAL", .out = sv[0], .in = fd,
-	    .use_offset = 1, .off = LLONG_MAX - 5, .count = 100, .want = EINVAL, .extra = sv[1]);
+	ROW(.name = "offset+count overflows: EINVAL", .out = sv[0], .in = fd, .use_offset = 1,
+	    .off = LLONG_MAX - 5, .count = 100, .want = EINVAL, .extra = sv[1]);
 	unix_pair(sv);
 	fd = open(file, O_RDONLY);
 	ROW(.name = "count SIZE_MAX: EINVAL", .out = sv[0], .in = fd, .count = SIZE_MAX,
 	    .want = EINVAL, .extra = sv[1]);
 	unix_pair(sv);
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
-	ROW(.name = "in directory: EINVAL", .out = sv[0], .in = fd, .count = 10,
-	    .want = EINVAL, .extra = sv[1]);
+	ROW(.name = "in directory: EINVAL", .out = sv[0], .in = fd, .count = 10, .want = EINVAL,
+	    .extra = sv[1]);
 	unix_pair(sv);
 	if (pipe(pfd))
 		die("pipe");
-	ROW(.name = "in pipe: EINVAL", .out = sv[0], .in = pfd[0], .count = 10,
-	    .want = EINVAL, .extra = sv[1]);
+	ROW(.name = "in pipe: EINVAL", .out = sv[0], .in = pfd[0], .count = 10, .want = EINVAL,
+	    .extra = sv[1]);
 	close(pfd[1]);
 	unix_pair(sv);
 	if (pipe(pfd))
 		die("pipe");
-	ROW(.name = "in pipe with offset: ESPIPE", .out = sv[0], .in = pfd[0],
-	    .use_offset = 1, .count = 10, .want = ESPIPE, .extra = sv[1]);
+	ROW(.name = "in pipe with offset: ESPIPE", .out = sv[0], .in = pfd[0], .use_offset = 1,
+	    .count = 10, .want = ESPIPE, .extra = sv[1]);
 	close(pfd[1]);
 	unix_pair(sv);
 	fd = open(file, O_RDONLY);
 	fcntl(sv[0], F_SETFL, O_APPEND);
-	ROW(.name = "out O_APPEND: EINVAL", .out = sv[0], .in = fd, .count = 10,
-	    .want = EINVAL, .extra = sv[1]);
+	ROW(.name = "out O_APPEND: EINVAL", .out = sv[0], .in = fd, .count = 10, .want = EINVAL,
+	    .extra = sv[1]);
 	fd = open(file, O_RDONLY);
 	{
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -573,9 +576,8 @@ static void test_bad_inputs(const char *file)
 	unix_pair(sv);
 	fd = open(file, O_RDONLY);
 	shutdown(sv[0], SHUT_WR);
-	ROW(.name = "out shut down for writing: EPIPE", .out = sv[0], .in = fd,
-	    .count = 10, .want = EPIPE,
-	    .extra = sv[1]);
+	ROW(.name = "out shut down for writing: EPIPE", .out = sv[0], .in = fd, .count = 10,
+	    .want = EPIPE, .extra = sv[1]);
 	unlink(wpath);
 #undef ROW
 }
@@ -593,9 +595,19 @@ static void test_abi(const char *file)
 
 	unix_pair(sv);
 	fd = open(file, O_RDONLY);
-#define BASE() (struct zcopy_sendfile){ .size = sizeof(a), .in_fd = fd, .out_fd = sv[0], .count = 10, .flags = ZCOPY_SEND_OFFSET }
-#define EXPECT(name, call, err) do { errno = 0; r = (call); \
-	report(r == -1 && errno == (err), name, "returned %ld errno %s", r, strerrorname_np(errno) ?: "0"); } while (0)
+#define BASE()                                                                                     \
+	(struct zcopy_sendfile){ .size = sizeof(a),                                                \
+				 .in_fd = fd,                                                      \
+				 .out_fd = sv[0],                                                  \
+				 .count = 10,                                                      \
+				 .flags = ZCOPY_SEND_OFFSET }
+#define EXPECT(name, call, err)                                                                    \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		r = (call);                                                                        \
+		report(r == -1 && errno == (err), name, "returned %ld errno %s", r,                \
+		       strerrorname_np(errno) ?: "0");                                             \
+	} while (0)
 
 	a = BASE();
 	a.flags |= 1U << 31;
@@ -630,9 +642,9 @@ static void test_abi(const char *file)
 	big.tail[0] = big.tail[1] = 0;
 	r = ioctl(dev, ZCOPY_IOC_SENDFILE, &big);
 	report(r == 10 && big.a.sent == 10 && big.a.offset == 15,
-	       "ioctl newer struct with zero tail: accepted", "returned %ld sent %llu offset %lld (%s)",
-	       r, (unsigned long long)big.a.sent, (long long)big.a.offset,
-	       strerrorname_np(errno) ?: "0");
+	       "ioctl newer struct with zero tail: accepted",
+	       "returned %ld sent %llu offset %lld (%s)", r, (unsigned long long)big.a.sent,
+	       (long long)big.a.offset, strerrorname_np(errno) ?: "0");
 	{
 		unsigned char got[10], want[10];
 
@@ -671,9 +683,8 @@ static void test_sigpipe(const char *file)
 	before = sigpipes;
 	r = zc_sendfile(sv[0], fd, NULL, 100);
 	report(r == -1 && errno == EPIPE && sigpipes == before + 1,
-	       "closed peer: EPIPE and SIGPIPE, as sendfile",
-	       "returned %zd errno %s, %d SIGPIPE", r, strerrorname_np(errno) ?: "0",
-	       sigpipes - before);
+	       "closed peer: EPIPE and SIGPIPE, as sendfile", "returned %zd errno %s, %d SIGPIPE",
+	       r, strerrorname_np(errno) ?: "0", sigpipes - before);
 	before = sigpipes;
 	r = sendfile(sv[0], fd, NULL, 100);
 	report(r == -1 && errno == EPIPE && sigpipes == before + 1,
@@ -718,10 +729,9 @@ static void nonblock_case(const char *name, const char *file, int how)
 		total += r;
 	}
 	report(r == -1 && errno == EAGAIN && progress > 0 && total < 4 * MiB &&
-	       lseek(fd, 0, SEEK_CUR) == (off_t)total,
-	       name, "last call %zd errno %s after %d calls, %zu bytes, pos %lld",
-	       r, strerrorname_np(errno) ?: "0", progress, total,
-	       (long long)lseek(fd, 0, SEEK_CUR));
+		       lseek(fd, 0, SEEK_CUR) == (off_t)total,
+	       name, "last call %zd errno %s after %d calls, %zu bytes, pos %lld", r,
+	       strerrorname_np(errno) ?: "0", progress, total, (long long)lseek(fd, 0, SEEK_CUR));
 	close(sv[0]);
 	close(sv[1]);
 	close(fd);
@@ -823,8 +833,9 @@ static int sink(int argc, char **argv)
 	}
 	lfd = socket(six ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (lfd < 0 || bind(lfd, (void *)&ss, six ? sizeof(struct sockaddr_in6)
-						   : sizeof(struct sockaddr_in)) < 0 ||
+	if (lfd < 0 ||
+	    bind(lfd, (void *)&ss, six ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) <
+		    0 ||
 	    listen(lfd, 1) < 0) {
 		perror("sink: listen");
 		return 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check.sh - `make check`: the guest suite on each kernel, and the verdict.
 #
-# For each kernel (tests/vm/kernels.sh): build zcopy.ko against its
+# First the host checks (tests/host.sh: style, sparse, dkms). Then, for
+# each kernel (tests/vm/kernels.sh): build zcopy.ko against its
 # headers, boot it in QEMU with the test initramfs, run tests/guest/run.sh,
 # and judge: the guest's own counts, plus three harness checks (the module
 # built without warnings, the guest ran to the end within the time limit,
@@ -67,6 +68,17 @@ if [ -z "$kernels" ]; then
 	exit 1
 fi
 summary=""
+"$ZC_TOP/tests/host.sh" | tee "$ZC_BUILD/host.log"
+line=$(grep -E '^host: [0-9]+ passed, [0-9]+ failed$' "$ZC_BUILD/host.log")
+if [ -n "$line" ]; then
+	set -- $line
+	total_p=$2
+	total_f=$4
+	summary="$line"$'\n'
+else
+	total_f=1
+	summary="host: checks ended without a summary"$'\n'
+fi
 for kver in $kernels; do
 	run_kernel "$kver"
 	summary="$summary$kver: $KP passed, $KF failed"$'\n'

@@ -11,6 +11,8 @@
 
 ZC_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ZC_BUILD=$ZC_TOP/build
+# What is costly to make (extracted sources, debug kernels) is kept here.
+ZC_CACHE=${ZC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zcopy}
 ZC_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ZC_TOP/dkms.conf")
 
 # Kernel log lines that fail a run whatever the tests said.

@@ -29,14 +29,14 @@
  * Without it the transfer starts at the file position and advances it
  * (sendfile(2) with a NULL offset); @offset is then only written back.
  */
-#define ZCOPY_SEND_OFFSET	(1U << 0)
+#define ZCOPY_SEND_OFFSET	0x00000001U
 /* ZCOPY_SEND_NOSIGNAL: no SIGPIPE on a closed connection (MSG_NOSIGNAL). */
-#define ZCOPY_SEND_NOSIGNAL	(1U << 1)
+#define ZCOPY_SEND_NOSIGNAL	0x00000002U
 /*
  * ZCOPY_SEND_DONTWAIT: do not block on a full socket for this call, as if
  * the socket were O_NONBLOCK (MSG_DONTWAIT).
  */
-#define ZCOPY_SEND_DONTWAIT	(1U << 2)
+#define ZCOPY_SEND_DONTWAIT	0x00000004U
 
 #define ZCOPY_SEND_ALL_FLAGS \
 	(ZCOPY_SEND_OFFSET | ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT)

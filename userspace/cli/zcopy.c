@@ -69,9 +69,21 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno)
 		return -1;
 	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
 	}
 	if (*end || (shift && v > (UINT64_MAX >> shift)))
 		return -1;
@@ -111,13 +123,11 @@ static int tcp_connect(const char *host, const char *port)
 
 	err = getaddrinfo(host, port, &hints, &res);
 	if (err) {
-		fprintf(stderr, "zcopy: %s:%s: %s\n", host, port,
-			gai_strerror(err));
+		fprintf(stderr, "zcopy: %s:%s: %s\n", host, port, gai_strerror(err));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			    ai->ai_protocol);
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0) {
 			saved = errno;
 			continue;
@@ -130,8 +140,7 @@ static int tcp_connect(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		fprintf(stderr, "zcopy: connect to %s port %s: %s\n", host,
-			port, strerror(saved));
+		fprintf(stderr, "zcopy: connect to %s port %s: %s\n", host, port, strerror(saved));
 	return fd;
 }
 
@@ -145,13 +154,11 @@ static double now(void)
 
 static int cmd_send(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "offset", required_argument, NULL, 'o' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "offset", required_argument, NULL, 'o' },
+					      { "count", required_argument, NULL, 'c' },
+					      { "quiet", no_argument, NULL, 'q' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
 	uint64_t offset = 0, count = 0, left;
 	int have_count = 0, quiet = 0, opt, in, sock;
 	char *host, *port;
@@ -197,8 +204,8 @@ static int cmd_send(int argc, char **argv)
 
 	/* Fail before connecting if the module is missing. */
 	if (zc_device_fd() < 0) {
-		fprintf(stderr, "zcopy: %s: %s (is the zcopy module loaded?)\n",
-			ZCOPY_DEVICE_PATH, strerror(errno));
+		fprintf(stderr, "zcopy: %s: %s (is the zcopy module loaded?)\n", ZCOPY_DEVICE_PATH,
+			strerror(errno));
 		return 1;
 	}
 	sock = tcp_connect(host, port);
@@ -209,14 +216,13 @@ static int cmd_send(int argc, char **argv)
 	off = (off_t)offset;
 	left = count;
 	while (left) {
-		ssize_t n = zc_sendfile_flags(sock, in, &off, left,
-					      ZCOPY_SEND_NOSIGNAL);
+		ssize_t n = zc_sendfile_flags(sock, in, &off, left, ZCOPY_SEND_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "zcopy: send after %" PRIu64 " bytes: %s\n",
-				count - left, strerror(errno));
+			fprintf(stderr, "zcopy: send after %" PRIu64 " bytes: %s\n", count - left,
+				strerror(errno));
 			return 1;
 		}
 		if (n == 0)
@@ -234,8 +240,8 @@ static int cmd_send(int argc, char **argv)
 		return 1;
 	}
 	if (!quiet)
-		fprintf(stderr, "zcopy: sent %" PRIu64 " bytes in %.3f s (%.1f MiB/s)\n",
-			count, dt, dt > 0 ? count / dt / (1 << 20) : 0.0);
+		fprintf(stderr, "zcopy: sent %" PRIu64 " bytes in %.3f s (%.1f MiB/s)\n", count, dt,
+			dt > 0 ? count / dt / (1 << 20) : 0.0);
 	return 0;
 }
 
@@ -243,8 +249,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage_error("%s", "no command");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		fputs(usage_text, stdout);
 		return 0;
 	}

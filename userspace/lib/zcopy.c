@@ -46,8 +46,8 @@ ZC_API void zc_close(void)
 		close(fd);
 }
 
-ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset,
-				 size_t count, unsigned int flags)
+ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count,
+				 unsigned int flags)
 {
 	struct zcopy_sendfile args = {
 		.size = sizeof(args),

@@ -38,8 +38,7 @@ ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
  * @flags: ZCOPY_SEND_NOSIGNAL (no SIGPIPE), ZCOPY_SEND_DONTWAIT (do not
  *	block on a full socket); other bits give EINVAL.
  */
-ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count,
-			  unsigned int flags);
+ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count, unsigned int flags);
 
 /**
  * zc_device_fd() - the library's descriptor of /dev/zcopy
