@@ -53,9 +53,10 @@ $(B)/bin/zcopy: userspace/cli/zcopy.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CLI_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
 
-$(B)/tests/zctest: tests/guest/zctest.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
+ZCTEST_SRC := $(wildcard tests/guest/*.c)
+$(B)/tests/zctest: $(ZCTEST_SRC) tests/guest/common.h userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $(ZCTEST_SRC) -L$(B)/lib -lzcopy
 
 # The packages the VM tests need (kernels, headers, QEMU, busybox).
 deps:

@@ -46,6 +46,9 @@ static inline struct folio *zc_filemap_get_folio(struct address_space *mapping,
 
 #define ZC_SEND_MECHANISM "sendmsg(MSG_SPLICE_PAGES)"
 
+/* UDP over IPv6 takes spliced pages like IPv4 (ip6_append_data()). */
+#define ZC_UDP6_TAKES_PAGES true
+
 /*
  * zc_sock_send_bvec - attach pages to a socket by reference (6.5+).
  *
@@ -70,6 +73,9 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
 #else /* !ZC_HAVE_SKB_SPLICE_FROM_ITER: 6.1 */
 
 #define ZC_SEND_MECHANISM "kernel_sendpage()"
+
+/* inet6_dgram_ops has no ->sendpage before 6.5: UDP over IPv6 copies. */
+#define ZC_UDP6_TAKES_PAGES false
 
 /*
  * zc_sock_send_bvec - attach pages to a socket by reference (before 6.5).

@@ -49,6 +49,10 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	if (memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
 
+	/* Outputs: whatever the caller left there is not ours to add to. */
+	args.sent = 0;
+	args.zc_bytes = 0;
+	args.copied_bytes = 0;
 	ret = zcopy_do_sendfile(&args);
 	if (ret < 0)
 		return ret;

@@ -24,10 +24,10 @@
  *    and reports -EIO if that fails too;
  *  - i_size is read again after the folio is uptodate (see below).
  *
- * tmpfs (shmem) has no ->read_folio: a page missing from its cache is a
- * hole or was swapped out, and shmem_read_mapping_page_gfp() brings it in
- * (allocating a zeroed page for a hole, as a read fault through mmap(2)
- * would).
+ * tmpfs (shmem) has no ->read_folio: a page missing from its cache is
+ * either a hole, sent as the shared zero page (as shmem's own read and
+ * splice do, without allocating anything), or was swapped out, and is
+ * brought back by shmem_read_mapping_page_gfp().
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -37,28 +37,54 @@
 #include "zcopy.h"
 
 /**
- * zcopy_file_has_page_cache - can zcopy take @file's data from the page cache?
+ * zcopy_file_has_page_cache - can zcopy lend @file's page-cache pages?
  * @file: the file to send from.
  *
- * True for regular files whose mapping can be filled page by page:
- * filesystems with ->read_folio, and tmpfs. Files whose data never sits
- * in the page cache (DAX; procfs and sysfs, which generate data on read)
- * are refused.
+ * True for regular files and block devices whose mapping can be filled
+ * page by page: filesystems with ->read_folio, and tmpfs. False where the
+ * data does not live in the page cache: DAX, files opened O_DIRECT (the
+ * caller asked to bypass the cache; sendfile(2) reads them by direct I/O
+ * too), and files that generate their data on read (procfs, sysfs,
+ * character devices). xfer.c sends those through a copy.
  */
 bool zcopy_file_has_page_cache(struct file *file)
 {
 	struct address_space *mapping = file->f_mapping;
-	struct inode *inode = file_inode(file);
+	umode_t mode = file_inode(file)->i_mode;
 
-	if (!S_ISREG(inode->i_mode) || IS_DAX(mapping->host))
+	if (!S_ISREG(mode) && !S_ISBLK(mode))
+		return false;
+	if ((file->f_flags & O_DIRECT) || IS_DAX(mapping->host))
 		return false;
 	return mapping->a_ops->read_folio || shmem_mapping(mapping);
 }
 
+/* The shared zero page, with a reference, standing in for a file hole. */
+static struct folio *zcopy_zero_folio(void)
+{
+	struct folio *folio = page_folio(ZERO_PAGE(0));
+
+	folio_get(folio);
+	return folio;
+}
+
+static bool zcopy_is_zero_folio(struct folio *folio)
+{
+	return folio == page_folio(ZERO_PAGE(0));
+}
+
+/*
+ * A tmpfs page that is not in the page cache: look at what the cache's
+ * xarray holds at @index. Nothing: a hole, which reads as zeros. A value
+ * entry: the page is in swap, and shmem brings it back.
+ */
 static struct folio *zcopy_shmem_folio(struct address_space *mapping,
 				       pgoff_t index)
 {
 	struct page *page;
+
+	if (!xa_load(&mapping->i_pages, index))
+		return zcopy_zero_folio();
 
 	page = shmem_read_mapping_page_gfp(mapping, index,
 					   mapping_gfp_mask(mapping));
@@ -99,8 +125,12 @@ static struct folio *zcopy_folio_get(struct file *file, pgoff_t index,
 
 	if (!folio_test_uptodate(folio)) {
 		folio_put(folio);
+		/*
+		 * A tmpfs folio that is not uptodate was fallocate()d and
+		 * never written: it reads as zeros.
+		 */
 		if (shmem_mapping(mapping))
-			return zcopy_shmem_folio(mapping, index);
+			return zcopy_zero_folio();
 		return read_cache_folio(mapping, index, NULL, file);
 	}
 	return folio;
@@ -128,7 +158,7 @@ static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
 			      part, poff);
 		off += part;
 		added += part;
-	} while (added < len && b->nr < ZCOPY_BATCH_PAGES);
+	} while (added < len && b->nr < b->max);
 
 	b->len += added;
 	return added;
@@ -136,12 +166,12 @@ static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
 
 /**
  * zcopy_batch_fill - pin the page-cache pages of the next part of a range
- * @b: the batch to fill; must be empty.
+ * @b: the batch to fill; must be empty, with @b->max set.
  * @file: the file, open for reading, with zcopy_file_has_page_cache().
  * @pos: the file offset to start at.
  * @len: bytes wanted (> 0); @pos + @len should lie within i_size.
  *
- * Fills @b with at most %ZCOPY_BATCH_PAGES pages covering a prefix of
+ * Fills @b with at most @b->max pages covering a prefix of
  * [@pos, @pos + @len). It stops early at end of file (i_size may shrink
  * while it runs) and at the first page that cannot be read.
  *
@@ -156,7 +186,7 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
 	int err = 0;
 
-	while (len && b->nr < ZCOPY_BATCH_PAGES) {
+	while (len && b->nr < b->max) {
 		struct folio *folio;
 		size_t off, added;
 		loff_t isize;
@@ -180,12 +210,16 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 			break;
 		}
 
-		off = pos - folio_pos(folio);
+		if (zcopy_is_zero_folio(folio)) {
+			off = offset_in_page(pos);
+		} else {
+			off = pos - folio_pos(folio);
+			folio_mark_accessed(folio);
+		}
 		added = zcopy_batch_add(b, folio, off,
 					min3((loff_t)len,
 					     (loff_t)(folio_size(folio) - off),
 					     isize - pos));
-		folio_mark_accessed(folio);
 		pos += added;
 		len -= added;
 	}

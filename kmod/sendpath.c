@@ -24,6 +24,11 @@
  * the rewrite-after-send test in tests/guest proves, on each kernel, that
  * the bytes really left by reference.
  */
+#include <linux/netdevice.h>
+#include <net/dst.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
+
 #include "compat.h"
 #include "zcopy.h"
 
@@ -48,4 +53,48 @@ ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 			 int msg_flags)
 {
 	return zc_sock_send_bvec(sock, b->bvec, b->nr, b->len, msg_flags);
+}
+
+/**
+ * zcopy_sock_takes_pages - will @sock attach pages as fragments, or copy?
+ * @sock: the destination socket.
+ *
+ * Giving pages to a socket does not oblige it to keep them: each protocol
+ * decides, and copies when it cannot use fragments. This asks the same
+ * question the protocol asks, at the same moment (just before the send),
+ * so that zcopy can report how many bytes really left by reference:
+ *  - TCP attaches pages when its route has scatter-gather (sk_route_caps,
+ *    checked by tcp_sendmsg_locked() and, on 6.1, tcp_sendpage_locked());
+ *    a ULP such as kTLS encrypts into records of its own: a copy;
+ *  - UDP attaches them when the device of its cached route has
+ *    scatter-gather (ip_append_data(), ip_append_page() on 6.1); a socket
+ *    with no cached route yet is counted as copying;
+ *  - AF_UNIX stream sockets link the pages into the receiver's skbs.
+ * Everything else is counted as copied: a claim of zero-copy must be sure.
+ *
+ * Context: process context; no lock needed (a snapshot of the route).
+ */
+bool zcopy_sock_takes_pages(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct dst_entry *dst;
+	bool sg;
+
+	if (sk->sk_family == AF_UNIX)
+		return sk->sk_type == SOCK_STREAM;
+	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
+		return false;
+
+	if (sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP)
+		return !inet_csk_has_ulp(sk) &&
+		       (READ_ONCE(sk->sk_route_caps) & NETIF_F_SG);
+
+	if (sk->sk_type != SOCK_DGRAM || sk->sk_protocol != IPPROTO_UDP)
+		return false;
+	if (sk->sk_family == AF_INET6 && !ZC_UDP6_TAKES_PAGES)
+		return false;
+	dst = sk_dst_get(sk);
+	sg = dst && (dst->dev->features & NETIF_F_SG);
+	dst_release(dst);
+	return sg;
 }

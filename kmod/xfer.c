@@ -6,7 +6,9 @@
  * descriptors, applies the checks of do_sendfile() in fs/read_write.c in
  * the same order, so that a bad input gets the errno sendfile(2) would
  * give, then walks the range one batch at a time: pages.c pins the next
- * batch of page-cache pages, sendpath.c hands them to the socket.
+ * batch of page-cache pages, sendpath.c hands them to the socket. Files
+ * whose pages cannot be lent (procfs, devices, O_DIRECT) take a copy
+ * path instead, so that zcopy reads every file sendfile(2) reads.
  *
  * References: fget() takes one reference on each file for the duration of
  * the call, dropped by fput() before returning. The socket needs none of
@@ -24,18 +26,21 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/xacct.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 
 #include "zcopy.h"
 
 /*
- * Send [*ppos, *ppos + count) of @in to @sock, advancing *ppos by the
- * bytes sent. Stops at end of file, at a short send (full non-blocking
- * socket, SO_SNDTIMEO, a signal) and at an error; as with write(2), an
- * error after some progress is reported by the next call, and the
- * progress is returned now.
+ * Send [*ppos, *ppos + count) of @in to @sock, lending page-cache pages,
+ * advancing *ppos by the bytes sent and counting them in @args as
+ * zero-copy or copied. Stops at end of file, at a short send (full
+ * non-blocking socket, SO_SNDTIMEO, a signal) and at an error; as with
+ * write(2), an error after some progress is reported by the next call,
+ * and the progress is returned now.
  */
-static ssize_t zcopy_xfer(struct file *in, struct socket *sock, loff_t *ppos,
-			  size_t count, int msg_flags)
+static ssize_t zcopy_xfer_pages(struct file *in, struct socket *sock,
+				loff_t *ppos, size_t count, int msg_flags,
+				struct zcopy_sendfile *args)
 {
 	struct inode *inode = in->f_mapping->host;
 	struct zcopy_batch *b;
@@ -47,10 +52,13 @@ static ssize_t zcopy_xfer(struct file *in, struct socket *sock, loff_t *ppos,
 		return -ENOMEM;
 	b->nr = 0;
 	b->len = 0;
+	b->max = sock->type == SOCK_DGRAM ? ZCOPY_DGRAM_BATCH_PAGES :
+					    ZCOPY_BATCH_PAGES;
 
 	while (done < count) {
 		loff_t isize = i_size_read(inode);
 		int flags = msg_flags;
+		bool by_ref;
 		size_t len;
 
 		if (*ppos >= isize)
@@ -66,18 +74,23 @@ static ssize_t zcopy_xfer(struct file *in, struct socket *sock, loff_t *ppos,
 		 * MSG_MORE while this call has more to send, as splice does
 		 * between the chunks of a sendfile(2): TCP then builds full
 		 * segments across batches instead of pushing a short one at
-		 * the end of each. The last batch goes without, so the tail is
-		 * pushed out at once.
+		 * the end of each, and UDP keeps appending to one datagram.
+		 * The last batch goes without, so the tail leaves at once.
 		 */
 		if (done + len < count && *ppos + len < isize)
 			flags |= MSG_MORE;
 
+		by_ref = zcopy_sock_takes_pages(sock);
 		ret = zcopy_batch_send(sock, b, flags);
 		zcopy_batch_release(b);
 		if (ret <= 0)
 			break;
 		*ppos += ret;
 		done += ret;
+		if (by_ref)
+			args->zc_bytes += ret;
+		else
+			args->copied_bytes += ret;
 		if (ret < len)
 			break;
 
@@ -99,6 +112,69 @@ static ssize_t zcopy_xfer(struct file *in, struct socket *sock, loff_t *ppos,
 	return ret;
 }
 
+#define ZCOPY_COPY_PAGES 16
+
+/*
+ * The same for files with no page cache to lend (procfs, character
+ * devices, O_DIRECT, DAX): read a chunk into pages of our own with the
+ * file's ->read_iter, then send them, which copies them again. This is
+ * the work sendfile(2) does for these files too (copy_splice_read()),
+ * without the pipe; every byte counts as copied. The buffer is a bio_vec
+ * of whole pages, not a kmalloc()ed area, because direct I/O can read
+ * into pages on every kernel but into a kernel virtual address on none.
+ */
+static ssize_t zcopy_xfer_copy(struct file *in, struct socket *sock,
+			       loff_t *ppos, size_t count, int msg_flags,
+			       struct zcopy_sendfile *args)
+{
+	struct bio_vec bvec[ZCOPY_COPY_PAGES];
+	unsigned int i, nr = 0;
+	size_t done = 0;
+	ssize_t ret = 0;
+
+	for (; nr < ZCOPY_COPY_PAGES && nr * PAGE_SIZE < count; nr++) {
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		if (!page) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		bvec_set_page(&bvec[nr], page, PAGE_SIZE, 0);
+	}
+
+	while (done < count) {
+		size_t chunk = min_t(size_t, count - done, nr * PAGE_SIZE);
+		struct msghdr msg = { .msg_flags = msg_flags };
+		loff_t start = *ppos;
+		struct iov_iter iter;
+		size_t got;
+
+		iov_iter_bvec(&iter, ITER_DEST, bvec, nr, chunk);
+		ret = vfs_iter_read(in, &iter, ppos, 0);
+		if (ret <= 0)
+			break;
+		got = ret;
+
+		/* Without MSG_SPLICE_PAGES, sendmsg() copies from the pages. */
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, nr, got);
+		ret = sock_sendmsg(sock, &msg);
+		if (ret < (ssize_t)got)
+			/* Bytes read but not sent are not consumed. */
+			*ppos = start + max_t(ssize_t, ret, 0);
+		if (ret <= 0)
+			break;
+		done += ret;
+		args->copied_bytes += ret;
+		if (ret < got || signal_pending(current))
+			break;
+		cond_resched();
+	}
+out:
+	for (i = 0; i < nr; i++)
+		__free_page(bvec[i].bv_page);
+	return done ? done : ret;
+}
+
 /**
  * zcopy_do_sendfile - sendfile(2) from a page-cache file to a socket
  * @args: the ioctl argument, already copied in and checked for unknown
@@ -118,6 +194,7 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
 	size_t count = args->count;
 	int msg_flags = 0;
 	struct file *in, *out;
+	bool copy;
 	struct socket *sock;
 	loff_t pos, out_pos, max;
 	ssize_t ret;
@@ -181,8 +258,15 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
 	ret = 0;
 	if (!count)
 		goto put_out;
+	/*
+	 * sendfile(2) reads any file with ->splice_read; those whose pages
+	 * zcopy cannot lend are sent through a copy, by ->read_iter.
+	 */
 	ret = -EINVAL;
-	if (!zcopy_file_has_page_cache(in))
+	if (!in->f_op->splice_read)
+		goto put_out;
+	copy = !zcopy_file_has_page_cache(in);
+	if (copy && !in->f_op->read_iter)
 		goto put_out;
 
 	if ((out->f_flags & O_NONBLOCK) || (args->flags & ZCOPY_SEND_DONTWAIT))
@@ -190,11 +274,15 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
 	if (args->flags & ZCOPY_SEND_NOSIGNAL)
 		msg_flags |= MSG_NOSIGNAL;
 
-	ret = zcopy_xfer(in, sock, &pos, count, msg_flags);
+	if (copy)
+		ret = zcopy_xfer_copy(in, sock, &pos, count, msg_flags, args);
+	else
+		ret = zcopy_xfer_pages(in, sock, &pos, count, msg_flags, args);
 	if (ret > 0) {
 		add_rchar(current, ret);
 		add_wchar(current, ret);
-		fsnotify_access(in);
+		if (!copy) /* vfs_iter_read() already told fsnotify */
+			fsnotify_access(in);
 		fsnotify_modify(out);
 		if (!use_offset)
 			in->f_pos = pos;

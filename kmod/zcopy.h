@@ -37,8 +37,18 @@
  */
 #define ZCOPY_BATCH_PAGES 64
 
+/*
+ * Pages per batch for datagram sockets. There the batch boundaries are
+ * visible: MSG_MORE appends to one datagram, and a send that would make
+ * it too large fails whole. sendfile(2) hands a socket one pipe (16
+ * pages) per send; zcopy does the same for datagrams, so that one call
+ * makes the same datagrams and fails the same way.
+ */
+#define ZCOPY_DGRAM_BATCH_PAGES 16
+
 /**
  * struct zcopy_batch - page-cache pages ready to be attached to a socket
+ * @max: bio_vecs zcopy_batch_fill() may use, at most %ZCOPY_BATCH_PAGES.
  * @nr: bio_vecs in use.
  * @len: bytes covered by those bio_vecs.
  * @bvec: one entry per page: the page, the offset and length within it.
@@ -49,6 +59,7 @@
  * pages it attaches, so the batch is released as soon as the send returns.
  */
 struct zcopy_batch {
+	unsigned int max;
 	unsigned int nr;
 	size_t len;
 	struct bio_vec bvec[ZCOPY_BATCH_PAGES];
@@ -67,5 +78,6 @@ void zcopy_batch_release(struct zcopy_batch *b);
 extern const char zcopy_send_mechanism[];
 ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 			 int msg_flags);
+bool zcopy_sock_takes_pages(struct socket *sock);
 
 #endif /* _ZCOPY_H */

@@ -29,10 +29,16 @@ check "send path for $(uname -r) is $want" \
 check "modinfo version is $ZC_VERSION" \
 	test "$(cat /sys/module/zcopy/version 2>/dev/null)" = "$ZC_VERSION"
 
+# ---- kernel modules the tests need (veth, loop), dependencies first ------
+for m in $(cat /lib/modules/zc/order); do
+	check "insmod $m" insmod /lib/modules/zc/$m.ko
+done
+
 # ---- a peer namespace over veth ------------------------------------------
 # A process in a new network namespace holds it; zctest enters it through
-# /proc/PID/ns/net to listen there, and connects from this namespace.
-insmod /lib/modules/veth.ko
+# /proc/PID/ns/net to listen there, and connects from this namespace. A
+# second veth pair has scatter-gather off at both ends: with TCP_MD5SIG
+# (which turns GSO off) TCP over it must copy.
 unshare -n sleep 100000 &
 PEER=$!
 i=0
@@ -50,9 +56,37 @@ setup_veth() {
 		nsenter -t "$PEER" -n /sbin/ip link set lo up
 }
 check "veth pair between two network namespaces" setup_veth
+setup_nosg() {
+	/sbin/ip link add zc2 type veth peer name zc3 &&
+		/sbin/ip link set zc3 netns "$PEER" &&
+		/sbin/ip addr add 198.51.100.1/24 dev zc2 &&
+		/sbin/ip link set zc2 up &&
+		/sbin/ethtool -K zc2 sg off >/dev/null &&
+		nsenter -t "$PEER" -n /sbin/ip addr add 198.51.100.2/24 dev zc3 &&
+		nsenter -t "$PEER" -n /sbin/ip link set zc3 up &&
+		nsenter -t "$PEER" -n /sbin/ethtool -K zc3 sg off >/dev/null &&
+		/sbin/ethtool -k zc2 | grep -q '^scatter-gather: off'
+}
+check "second veth pair with scatter-gather off" setup_nosg
+
+# ---- file systems: ext4 on a loop device, tmpfs with huge pages ----------
+setup_ext4() {
+	dd if=/dev/zero of=/tmp/ext4.img bs=1M count=0 seek=256 2>/dev/null &&
+		/sbin/mke2fs -q -t ext4 -F /tmp/ext4.img &&
+		losetup /dev/loop0 /tmp/ext4.img &&
+		mkdir -p /mnt/ext4 &&
+		mount -t ext4 /dev/loop0 /mnt/ext4 &&
+		test -r /sys/block/loop0/stat
+}
+check "ext4 on /dev/loop0" setup_ext4
+check "tmpfs huge=always" sh -c 'mkdir -p /mnt/huge && mount -t tmpfs -o huge=always,size=64m huge /mnt/huge'
 
 # ---- the C suite ---------------------------------------------------------
-ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2 /zc/zctest /tmp >/tmp/zctest.out 2>&1
+export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
+export ZC_NOSG_ADDR=198.51.100.2 ZC_NOSG_FROM=198.51.100.1
+export ZC_EXT4_DIR=/mnt/ext4 ZC_EXT4_DEV=/dev/loop0 ZC_EXT4_STAT=/sys/block/loop0/stat
+export ZC_HUGE_DIR=/mnt/huge
+/zc/zctest /tmp >/tmp/zctest.out 2>&1
 status=$?
 cat /tmp/zctest.out
 line=$(grep -E '^zctest: [0-9]+ passed, [0-9]+ failed$' /tmp/zctest.out)

@@ -67,6 +67,39 @@ module_file() {
 	fi
 }
 
+# add_modules KVER ROOT MODULE...: copy kernel modules and everything they
+# depend on (modules.dep) into ROOT/lib/modules/zc, decompressed, and list
+# them in load order in ROOT/lib/modules/zc/order. Modules built into
+# KVER are skipped.
+add_modules() {
+	local kver=$1 root=$2 m
+	shift 2
+	mkdir -p "$root/lib/modules/zc"
+	for m in "$@"; do
+		add_module_rec "$kver" "$root" "$m" || return 1
+	done
+}
+add_module_rec() {
+	local kver=$1 root=$2 name=$3 line path dep
+	grep -q "^$name\$" "$root/lib/modules/zc/order" 2>/dev/null && return 0
+	line=$(grep -E "/$name\.ko(\.xz|\.zst)?:" "/lib/modules/$kver/modules.dep")
+	if [ -z "$line" ]; then
+		# Not a module of this kernel: built in, or missing.
+		grep -qE "/$name\.ko$" "/lib/modules/$kver/modules.builtin" && return 0
+		echo "module $name: neither a module nor built into $kver" >&2
+		return 1
+	fi
+	path=${line%%:*}
+	for dep in ${line#*:}; do
+		dep=${dep##*/}
+		add_module_rec "$kver" "$root" "${dep%%.ko*}" || return 1
+	done
+	path=${path#kernel/}
+	path=${path%.xz}
+	module_file "$kver" "${path%.zst}" >"$root/lib/modules/zc/$name.ko" || return 1
+	echo "$name" >>"$root/lib/modules/zc/order"
+}
+
 # build_initramfs KVER KO MODE OUT: the guest's root file system.
 build_initramfs() {
 	local kver=$1 ko=$2 mode=$3 out=$4 root
@@ -78,16 +111,21 @@ build_initramfs() {
 	for a in $(/bin/busybox --list); do
 		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 	done
-	# iproute2 for veth and namespaces (busybox ip cannot create veth).
+	# iproute2 for veth and namespaces (busybox ip cannot create veth),
+	# ethtool to turn scatter-gather off, mke2fs for ext4. The guest
+	# calls them by full path: busybox sh runs its own applets first.
 	cp -L "$(command -v ip)" "$root/sbin/ip"
-	copy_elf "$root" "$root/sbin/ip" "$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest"
+	cp -L "$(command -v ethtool)" "$root/sbin/ethtool"
+	cp -L "$(command -v mke2fs)" "$root/sbin/mke2fs"
+	copy_elf "$root" "$root/sbin/ip" "$root/sbin/ethtool" "$root/sbin/mke2fs" \
+		"$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest"
 
 	# The library where a package would install it: found by soname.
 	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ko" "$root/zc/zcopy.ko"
-	module_file "$kver" drivers/net/veth.ko >"$root/lib/modules/veth.ko"
+	add_modules "$kver" "$root" veth loop || return 1
 
 	cp "$ZC_TOP"/tests/guest/*.sh "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"

@@ -46,15 +46,23 @@
  * @size: in: sizeof(struct zcopy_sendfile) as the caller was compiled;
  *	at least %ZCOPY_SENDFILE_SIZE_VER0.
  * @flags: in: ZCOPY_SEND_* flags; unknown bits give EINVAL.
- * @in_fd: in: the file to read; a regular file (or block device)
- *	open for reading whose data lives in the page cache.
+ * @in_fd: in: the file to read, open for reading: a regular file or
+ *	block device (sent from the page cache), or any other file
+ *	sendfile(2) can read (sent through a copy).
  * @out_fd: in: the socket to write to, open for writing.
  * @offset: in/out: with %ZCOPY_SEND_OFFSET the file offset to start at;
  *	on return the offset just past the last byte sent, in both modes.
  * @count: in: the most bytes to send. Like sendfile(2), at most
  *	MAX_RW_COUNT (2 GiB minus one page) are sent by one call.
  * @sent: out: bytes sent; equal to the ioctl's non-negative return value.
- * @reserved: must be zero; room for outputs of later versions.
+ * @zc_bytes: out: of @sent, bytes handed to the socket by reference: the
+ *	page-cache pages themselves became skb fragments, no CPU copy.
+ * @copied_bytes: out: of @sent, bytes the CPU copied: the socket's route
+ *	cannot take fragments (no scatter-gather), the protocol re-frames
+ *	the data (kTLS, datagram sockets without page support), or the file
+ *	has no page cache to lend (procfs, O_DIRECT; see README.md).
+ *	@zc_bytes + @copied_bytes == @sent.
+ * @reserved: must be zero; room for later versions.
  *
  * All fields are fixed-width and naturally aligned, so the layout is the
  * same for 32-bit and 64-bit callers.
@@ -67,7 +75,9 @@ struct zcopy_sendfile {
 	__s64 offset;
 	__u64 count;
 	__u64 sent;
-	__u64 reserved[4];
+	__u64 zc_bytes;
+	__u64 copied_bytes;
+	__u64 reserved[2];
 };
 
 #define ZCOPY_SENDFILE_SIZE_VER0 72	/* the first published layout */

@@ -46,8 +46,8 @@ ZC_API void zc_close(void)
 		close(fd);
 }
 
-ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count,
-				 unsigned int flags)
+ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count,
+			      unsigned int flags, struct zc_stats *stats)
 {
 	struct zcopy_sendfile args = {
 		.size = sizeof(args),
@@ -58,6 +58,8 @@ ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t co
 	};
 	int dev;
 
+	if (stats)
+		*stats = (struct zc_stats){ 0 };
 	if (flags & ZCOPY_SEND_OFFSET) {
 		errno = EINVAL; /* the offset pointer decides that */
 		return -1;
@@ -73,7 +75,17 @@ ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t co
 		return -1;
 	if (offset)
 		*offset = args.offset;
+	if (stats) {
+		stats->zc_bytes = args.zc_bytes;
+		stats->copied_bytes = args.copied_bytes;
+	}
 	return (ssize_t)args.sent;
+}
+
+ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count,
+				 unsigned int flags)
+{
+	return zc_sendfile_ex(out_fd, in_fd, offset, count, flags, NULL);
 }
 
 ZC_API ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)

@@ -11,6 +11,7 @@
 #define ZCOPY_LIB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <linux/zcopy.h>
@@ -39,6 +40,26 @@ ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
  *	block on a full socket); other bits give EINVAL.
  */
 ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count, unsigned int flags);
+
+/**
+ * struct zc_stats - where the bytes of one call went
+ * @zc_bytes: bytes the socket took by reference (page-cache pages became
+ *	skb fragments; no CPU copy).
+ * @copied_bytes: bytes that were copied (route without scatter-gather,
+ *	kTLS, a file without page cache); zc_bytes + copied_bytes is the
+ *	call's return value.
+ */
+struct zc_stats {
+	uint64_t zc_bytes;
+	uint64_t copied_bytes;
+};
+
+/**
+ * zc_sendfile_ex() - zc_sendfile_flags() that also reports where the bytes went
+ * @stats: if not NULL, filled on success (zeroed on failure).
+ */
+ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count, unsigned int flags,
+		       struct zc_stats *stats);
 
 /**
  * zc_device_fd() - the library's descriptor of /dev/zcopy

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * t_bad.c - bad inputs, one row each with the errno zcopy must give, run
+ * through sendfile(2) too: both must agree, except where zcopy's
+ * file-to-socket contract differs (an out fd that is not a socket).
+ * Then the checks only the ioctl ABI itself can reach.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+enum { SAME_AS_SENDFILE, SENDFILE_SUCCEEDS };
+
+struct bad {
+	const char *name;
+	int out, in;
+	int use_offset;
+	off_t off;
+	size_t count;
+	int want;  /* errno zc_sendfile must give */
+	int vs;	   /* what sendfile(2) does with the same input */
+	int extra; /* > 0: one more descriptor to close afterwards */
+	int out2;  /* > 0: sendfile(2) gets this twin of @out (stateful errors) */
+};
+
+static void check_bad(const struct bad *b)
+{
+	off_t off = b->off;
+	ssize_t r1, r2;
+	int e1, e2;
+
+	errno = 0;
+	r1 = zc_sendfile(b->out, b->in, b->use_offset ? &off : NULL, b->count);
+	e1 = errno;
+	off = b->off;
+	errno = 0;
+	r2 = sendfile(b->out2 > 0 ? b->out2 : b->out, b->in, b->use_offset ? &off : NULL, b->count);
+	e2 = errno;
+
+	if (r1 != -1 || e1 != b->want)
+		report(0, b->name, "zc_sendfile returned %zd errno %s, want -1 %s", r1, errname(e1),
+		       errname(b->want));
+	else if (b->vs == SAME_AS_SENDFILE && (r2 != -1 || e2 != e1))
+		report(0, b->name, "sendfile(2) returned %zd errno %s, zc_sendfile %s", r2,
+		       errname(e2), errname(e1));
+	else if (b->vs == SENDFILE_SUCCEEDS && r2 < 0)
+		report(0, b->name, "sendfile(2) failed (%s) where it should work", errname(e2));
+	else
+		report(1, b->name, NULL);
+	/* Closing an already closed or invalid descriptor is harmless. */
+	close(b->out);
+	close(b->in);
+	if (b->extra > 0)
+		close(b->extra);
+	if (b->out2 > 0)
+		close(b->out2);
+}
+
+static int tcp_socket(int type)
+{
+	int s = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		die("socket");
+	return s;
+}
+
+/* A TCP connection whose peer closed with unread data: it got a reset. */
+static int reset_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	socklen_t len = sizeof(a);
+	int l = tcp_socket(SOCK_STREAM), s = tcp_socket(SOCK_STREAM), c;
+
+	if (bind(l, (void *)&a, sizeof(a)) || listen(l, 1) || getsockname(l, (void *)&a, &len) ||
+	    connect(s, (void *)&a, sizeof(a)))
+		die("reset setup");
+	c = accept(l, NULL, NULL);
+	if (c < 0 || setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+		die("reset setup");
+	close(c); /* SO_LINGER 0: close sends RST */
+	close(l);
+	usleep(50000);
+	return s;
+}
+
+#define ROW(...)                                                                                   \
+	do {                                                                                       \
+		struct bad r_ = { __VA_ARGS__ };                                                   \
+		check_bad(&r_);                                                                    \
+	} while (0)
+
+void test_bad_inputs(const char *file)
+{
+	const char *ext4 = getenv("ZC_EXT4_DIR");
+	char wpath[300];
+	int sv[2], pfd[2], closed;
+
+	snprintf(wpath, sizeof(wpath), "%s/bad-out", dir);
+	/*
+	 * A descriptor that was open and is closed: above the numbers the
+	 * rows below allocate, so none of them can reuse it.
+	 */
+	closed = fcntl(0, F_DUPFD_CLOEXEC, 500);
+	close(closed);
+
+	unix_pair(sv);
+	ROW(.name = "in fd closed: EBADF", .out = sv[0], .in = closed, .count = 10, .want = EBADF,
+	    .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "in fd -1: EBADF", .out = sv[0], .in = -1, .count = 10, .want = EBADF,
+	    .extra = sv[1]);
+	ROW(.name = "out fd closed: EBADF", .out = closed, .in = open(file, O_RDONLY), .count = 10,
+	    .want = EBADF);
+	ROW(.name = "out fd 1000000: EBADF", .out = 1000000, .in = open(file, O_RDONLY),
+	    .count = 10, .want = EBADF);
+	unix_pair(sv);
+	ROW(.name = "in write-only: EBADF", .out = sv[0], .in = open(file, O_WRONLY), .count = 10,
+	    .want = EBADF, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "in O_PATH: EBADF", .out = sv[0], .in = open(file, O_PATH), .count = 10,
+	    .want = EBADF, .extra = sv[1]);
+	ROW(.name = "out read-only file: EBADF", .out = open(file, O_RDONLY),
+	    .in = open(file, O_RDONLY), .count = 10, .want = EBADF);
+	ROW(.name = "out regular file: ENOTSOCK (sendfile writes it)",
+	    .out = open(wpath, O_WRONLY | O_CREAT | O_TRUNC, 0644), .in = open(file, O_RDONLY),
+	    .count = 10, .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS);
+	if (pipe(pfd))
+		die("pipe");
+	ROW(.name = "out pipe: ENOTSOCK (sendfile writes it)", .out = pfd[1],
+	    .in = open(file, O_RDONLY), .count = 10, .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS,
+	    .extra = pfd[0]);
+	ROW(.name = "out /dev/null: ENOTSOCK (sendfile writes it)",
+	    .out = open("/dev/null", O_WRONLY), .in = open(file, O_RDONLY), .count = 10,
+	    .want = ENOTSOCK, .vs = SENDFILE_SUCCEEDS);
+	unix_pair(sv);
+	ROW(.name = "negative offset: EINVAL", .out = sv[0], .in = open(file, O_RDONLY),
+	    .use_offset = 1, .off = -1, .count = 10, .want = EINVAL, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "offset+count overflows: EINVAL", .out = sv[0], .in = open(file, O_RDONLY),
+	    .use_offset = 1, .off = LLONG_MAX - 5, .count = 100, .want = EINVAL, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "offset LLONG_MIN: EINVAL", .out = sv[0], .in = open(file, O_RDONLY),
+	    .use_offset = 1, .off = LLONG_MIN, .count = 1, .want = EINVAL, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "count SIZE_MAX: EINVAL", .out = sv[0], .in = open(file, O_RDONLY),
+	    .count = SIZE_MAX, .want = EINVAL, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "count SSIZE_MAX+1: EINVAL", .out = sv[0], .in = open(file, O_RDONLY),
+	    .count = (size_t)SSIZE_MAX + 1, .want = EINVAL, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "in directory: EINVAL", .out = sv[0], .in = open(dir, O_RDONLY | O_DIRECTORY),
+	    .count = 10, .want = EINVAL, .extra = sv[1]);
+	unix_pair(sv);
+	if (pipe(pfd))
+		die("pipe");
+	close(pfd[1]);
+	ROW(.name = "in pipe: EINVAL", .out = sv[0], .in = pfd[0], .count = 10, .want = EINVAL,
+	    .extra = sv[1]);
+	unix_pair(sv);
+	if (pipe(pfd))
+		die("pipe");
+	close(pfd[1]);
+	ROW(.name = "in pipe with offset: ESPIPE", .out = sv[0], .in = pfd[0], .use_offset = 1,
+	    .count = 10, .want = ESPIPE, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "in eventfd: EINVAL", .out = sv[0], .in = eventfd(1, 0), .count = 8,
+	    .want = EINVAL, .extra = sv[1]);
+	unix_pair(sv);
+	ROW(.name = "in epoll fd: EINVAL", .out = sv[0], .in = epoll_create1(0), .count = 8,
+	    .want = EINVAL, .extra = sv[1]);
+	{
+		int s[2], o[2];
+
+		unix_pair(s);
+		unix_pair(o);
+		ROW(.name = "in AF_UNIX socket: EINVAL", .out = o[0], .in = s[0], .count = 8,
+		    .want = EINVAL, .extra = s[1]);
+		close(o[1]);
+	}
+	unix_pair(sv);
+	fcntl(sv[0], F_SETFL, O_APPEND);
+	ROW(.name = "out O_APPEND: EINVAL", .out = sv[0], .in = open(file, O_RDONLY), .count = 10,
+	    .want = EINVAL, .extra = sv[1]);
+	ROW(.name = "out TCP not connected: EPIPE", .out = tcp_socket(SOCK_STREAM),
+	    .in = open(file, O_RDONLY), .count = 10, .want = EPIPE);
+	{
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int l = tcp_socket(SOCK_STREAM);
+
+		if (bind(l, (void *)&a, sizeof(a)) || listen(l, 1))
+			die("listen");
+		ROW(.name = "out TCP listening: EPIPE", .out = l, .in = open(file, O_RDONLY),
+		    .count = 10, .want = EPIPE);
+	}
+	/* A reset is reported once: each method gets a reset socket of its own. */
+	ROW(.name = "out TCP reset by peer: ECONNRESET", .out = reset_socket(),
+	    .out2 = reset_socket(), .in = open(file, O_RDONLY), .count = 10, .want = ECONNRESET);
+	unix_pair(sv);
+	shutdown(sv[0], SHUT_WR);
+	ROW(.name = "out shut down for writing: EPIPE", .out = sv[0], .in = open(file, O_RDONLY),
+	    .count = 10, .want = EPIPE, .extra = sv[1]);
+	ROW(.name = "out AF_UNIX stream not connected: ENOTCONN",
+	    .out = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), .in = open(file, O_RDONLY),
+	    .count = 10, .want = ENOTCONN);
+	ROW(.name = "out AF_UNIX datagram not connected: ENOTCONN",
+	    .out = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), .in = open(file, O_RDONLY),
+	    .count = 10, .want = ENOTCONN);
+	{
+		int s[2];
+
+		unix_pair(s);
+		unix_pair(sv);
+		ROW(.name = "in AF_UNIX socket with offset: ESPIPE", .out = sv[0], .in = s[0],
+		    .use_offset = 1, .count = 8, .want = ESPIPE, .extra = s[1]);
+		close(sv[1]);
+	}
+	ROW(.name = "out UDP not connected: EDESTADDRREQ", .out = tcp_socket(SOCK_DGRAM),
+	    .in = open(file, O_RDONLY), .count = 10, .want = EDESTADDRREQ);
+	if (ext4) {
+		char *f = make_file_in(ext4, "bad-ext4", 100, 9);
+
+		/* ext4's largest offset is far below 2^63: EOVERFLOW. */
+		unix_pair(sv);
+		ROW(.name = "offset past the file system's limit: EOVERFLOW", .out = sv[0],
+		    .in = open(f, O_RDONLY), .use_offset = 1, .off = 1LL << 60, .count = 10,
+		    .want = EOVERFLOW, .extra = sv[1]);
+		unlink(f);
+	} else {
+		report(0, "offset past the file system's limit: EOVERFLOW", "ZC_EXT4_DIR not set");
+	}
+	unlink(wpath);
+}
+
+/* The ABI checks only the ioctl itself can reach. */
+void test_abi(const char *file)
+{
+	struct {
+		struct zcopy_sendfile a;
+		uint64_t tail[2];
+	} big;
+	int dev = zc_device_fd(), sv[2], fd;
+	struct zcopy_sendfile a;
+	long r;
+
+	unix_pair(sv);
+	fd = open(file, O_RDONLY);
+#define BASE()                                                                                     \
+	(struct zcopy_sendfile){ .size = sizeof(a),                                                \
+				 .in_fd = fd,                                                      \
+				 .out_fd = sv[0],                                                  \
+				 .count = 10,                                                      \
+				 .flags = ZCOPY_SEND_OFFSET }
+#define EXPECT(name, call, err)                                                                    \
+	do {                                                                                       \
+		errno = 0;                                                                         \
+		r = (call);                                                                        \
+		report(r == -1 && errno == (err), name, "returned %ld errno %s", r,                \
+		       errname(errno));                                                            \
+	} while (0)
+
+	a = BASE();
+	a.flags |= 1U << 31;
+	EXPECT("ioctl unknown flag: EINVAL", ioctl(dev, ZCOPY_IOC_SENDFILE, &a), EINVAL);
+	a = BASE();
+	a.reserved[1] = 1;
+	EXPECT("ioctl reserved field set: EINVAL", ioctl(dev, ZCOPY_IOC_SENDFILE, &a), EINVAL);
+	a = BASE();
+	a.size = 8;
+	EXPECT("ioctl size too small: EINVAL", ioctl(dev, ZCOPY_IOC_SENDFILE, &a), EINVAL);
+	a = BASE();
+	a.size = 8192;
+	EXPECT("ioctl size above a page: E2BIG", ioctl(dev, ZCOPY_IOC_SENDFILE, &a), E2BIG);
+	big.a = BASE();
+	big.a.size = sizeof(big);
+	big.tail[0] = 0;
+	big.tail[1] = 5;
+	EXPECT("ioctl newer struct with unknown field set: E2BIG",
+	       ioctl(dev, ZCOPY_IOC_SENDFILE, &big), E2BIG);
+	EXPECT("ioctl NULL argument: EFAULT", ioctl(dev, ZCOPY_IOC_SENDFILE, NULL), EFAULT);
+	EXPECT("ioctl unknown command: ENOTTY",
+	       ioctl(dev, _IOWR(ZCOPY_IOC_MAGIC, 0x7f, struct zcopy_sendfile), &a), ENOTTY);
+	EXPECT("ioctl wrong direction: ENOTTY",
+	       ioctl(dev, _IOW(ZCOPY_IOC_MAGIC, 0x01, struct zcopy_sendfile), &a), ENOTTY);
+	EXPECT("library: ZCOPY_SEND_OFFSET is not a caller flag: EINVAL",
+	       zc_sendfile_flags(sv[0], fd, NULL, 10, ZCOPY_SEND_OFFSET), EINVAL);
+
+	/* A newer caller's longer struct, tail zero: accepted, outputs set. */
+	big.a = BASE();
+	big.a.size = sizeof(big);
+	big.a.offset = 5;
+	big.a.sent = 77; /* outputs on input are ignored */
+	big.a.zc_bytes = 77;
+	big.tail[0] = big.tail[1] = 0;
+	r = ioctl(dev, ZCOPY_IOC_SENDFILE, &big);
+	report(r == 10 && big.a.sent == 10 && big.a.offset == 15 &&
+		       big.a.zc_bytes + big.a.copied_bytes == 10,
+	       "ioctl newer struct with zero tail: accepted, outputs set",
+	       "returned %ld sent %llu offset %lld zc %llu copied %llu (%s)", r,
+	       (unsigned long long)big.a.sent, (long long)big.a.offset,
+	       (unsigned long long)big.a.zc_bytes, (unsigned long long)big.a.copied_bytes,
+	       errname(errno));
+	{
+		unsigned char got[10];
+
+		report(read(sv[1], got, 10) == 10 && check_pattern(got, 10, 5, 5) < 0,
+		       "ioctl newer struct: the right 10 bytes arrived", "bytes differ");
+	}
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+#undef BASE
+#undef EXPECT
+}
