@@ -131,6 +131,10 @@ cli_case() {
 }
 start_sink 9001
 cli_case "zcopy send over IPv4" /tmp/cli.bin /tmp/cli.bin 127.0.0.1:9001
+start_sink 9007
+check "zcopy send reports all 3000001 bytes sent by reference" sh -c \
+	"zcopy send /tmp/cli.bin 127.0.0.1:9007 2>&1 | grep -q 'sent 3000001 bytes .*, 3000001 by reference (zero-copy), 0 copied'"
+wait $sink
 start_sink -6 9002
 cli_case "zcopy send over IPv6" /tmp/cli.bin /tmp/cli.bin '[::1]:9002'
 start_sink 9003

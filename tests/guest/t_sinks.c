@@ -191,6 +191,60 @@ static void signal_case(const struct method *m, const char *file, ssize_t out[2]
 	close(fd);
 }
 
+struct drain {
+	int fd;
+	size_t got;
+};
+
+static void *drain_later(void *arg)
+{
+	struct drain *d = arg;
+	char buf[65536];
+	ssize_t n;
+
+	usleep(400000);
+	while ((n = read(d->fd, buf, sizeof(buf))) > 0)
+		d->got += n;
+	return NULL;
+}
+
+/*
+ * SA_RESTART: a call blocked from the start (full socket, nothing sent)
+ * and interrupted by a signal is restarted by the kernel, as sendfile(2)
+ * is; it completes once a late reader drains the socket.
+ */
+static void restart_case(const struct method *m, const char *file)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART }, old;
+	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
+	int sv[2], fd = open(file, O_RDONLY), before = alarms;
+	struct drain d;
+	char junk[4096] = { 0 }, name[120];
+	pthread_t t;
+	ssize_t r;
+
+	unix_pair(sv);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	while (write(sv[0], junk, sizeof(junk)) > 0)
+		;
+	fcntl(sv[0], F_SETFL, 0);
+	d.fd = sv[1];
+	d.got = 0;
+	sigaction(SIGALRM, &sa, &old);
+	pthread_create(&t, NULL, drain_later, &d);
+	setitimer(ITIMER_REAL, &it, NULL);
+	r = m->fn(sv[0], fd, NULL, 65536, NULL);
+	close(sv[0]);
+	pthread_join(t, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	snprintf(name, sizeof(name),
+		 "SA_RESTART: %s blocked from the start is restarted and completes", m->name);
+	report(r == 65536 && alarms == before + 1, name, "returned %zd (%s), %d signal(s)", r,
+	       errname(errno), alarms - before);
+	close(sv[1]);
+	close(fd);
+}
+
 static void blocked_pair(const char *what,
 			 void (*fn)(const struct method *, const char *, ssize_t[2], int[2]),
 			 const char *file)
@@ -221,4 +275,6 @@ void test_sinks(const char *file)
 	poll_case(&m_sendfile);
 	blocked_pair("SO_SNDTIMEO on a full blocking socket", sndtimeo_case, file);
 	blocked_pair("a signal while blocked on a full socket", signal_case, file);
+	restart_case(&m_zcopy, file);
+	restart_case(&m_sendfile, file);
 }

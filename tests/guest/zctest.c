@@ -11,7 +11,8 @@
  *
  * The parts: t_xfer.c (transfers, accounting, proof of reference),
  * t_bad.c (bad inputs, ABI), t_sinks.c (socket behaviour), t_sources.c
- * (file systems, copy path, readahead, truncation), t_diff.c (the
+ * (file systems, copy path, readahead, truncation), t_tls.c (kTLS),
+ * t_diff.c (the
  * differential test against sendfile(2)).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
 	test_sinks(small);
 	unlink(small);
 	test_sources();
+	test_tls();
 	test_differential();
 
 	printf("zctest: %d passed, %d failed\n", n_passed, n_failed);

@@ -125,7 +125,9 @@ build_initramfs() {
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ko" "$root/zc/zcopy.ko"
-	add_modules "$kver" "$root" veth loop || return 1
+	# kTLS and the AES-GCM it asks the crypto API for (no modprobe in
+	# the guest to load them on demand).
+	add_modules "$kver" "$root" veth loop tls ctr gcm ghash-generic || return 1
 
 	cp "$ZC_TOP"/tests/guest/*.sh "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"

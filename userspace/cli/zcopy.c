@@ -159,7 +159,7 @@ static int cmd_send(int argc, char **argv)
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
-	uint64_t offset = 0, count = 0, left;
+	uint64_t offset = 0, count = 0, left, zc = 0;
 	int have_count = 0, quiet = 0, opt, in, sock;
 	char *host, *port;
 	struct stat st;
@@ -216,7 +216,8 @@ static int cmd_send(int argc, char **argv)
 	off = (off_t)offset;
 	left = count;
 	while (left) {
-		ssize_t n = zc_sendfile_flags(sock, in, &off, left, ZCOPY_SEND_NOSIGNAL);
+		struct zc_stats st;
+		ssize_t n = zc_sendfile_ex(sock, in, &off, left, ZCOPY_SEND_NOSIGNAL, &st);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -228,6 +229,7 @@ static int cmd_send(int argc, char **argv)
 		if (n == 0)
 			break; /* end of file */
 		left -= (uint64_t)n;
+		zc += st.zc_bytes;
 	}
 	dt = now() - t0;
 	if (shutdown(sock, SHUT_WR) < 0 || close(sock) < 0) {
@@ -240,8 +242,10 @@ static int cmd_send(int argc, char **argv)
 		return 1;
 	}
 	if (!quiet)
-		fprintf(stderr, "zcopy: sent %" PRIu64 " bytes in %.3f s (%.1f MiB/s)\n", count, dt,
-			dt > 0 ? count / dt / (1 << 20) : 0.0);
+		fprintf(stderr,
+			"zcopy: sent %" PRIu64 " bytes in %.3f s (%.1f MiB/s), %" PRIu64
+			" by reference (zero-copy), %" PRIu64 " copied\n",
+			count, dt, dt > 0 ? count / dt / (1 << 20) : 0.0, zc, count - zc);
 	return 0;
 }
 

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * t_tls.c - a kTLS socket as the sink: zero-copy HTTPS file serving is a
+ * real use. Both ends of a loopback TCP connection switch to kernel TLS
+ * (TCP_ULP "tls", AES-GCM-128, one fixed test key): the sender encrypts
+ * in the kernel, the receiver decrypts, and the plaintext the receiver
+ * reads must be the file. kTLS encrypts into records of its own, so every
+ * byte is a copy, and zcopy must say so.
+ */
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+
+static int ktls(int fd, int dir)
+{
+	struct tls12_crypto_info_aes_gcm_128 ci = {
+		.info = { .version = TLS_1_2_VERSION, .cipher_type = TLS_CIPHER_AES_GCM_128 },
+	};
+
+	memcpy(ci.key, "zcopy-test-key!!", TLS_CIPHER_AES_GCM_128_KEY_SIZE);
+	memcpy(ci.iv, "nonce-iv", TLS_CIPHER_AES_GCM_128_IV_SIZE);
+	memcpy(ci.salt, "salt", TLS_CIPHER_AES_GCM_128_SALT_SIZE);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")))
+		return -1;
+	return setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci));
+}
+
+struct tls_rx {
+	int lfd;
+	unsigned char *buf;
+	size_t cap, got;
+	int err;
+};
+
+static void *tls_rx_main(void *arg)
+{
+	struct tls_rx *rx = arg;
+	int c = accept(rx->lfd, NULL, NULL);
+	ssize_t n;
+
+	if (c < 0 || ktls(c, TLS_RX)) {
+		rx->err = errno;
+		return NULL;
+	}
+	while (rx->got < rx->cap && (n = read(c, rx->buf + rx->got, rx->cap - rx->got)) > 0)
+		rx->got += n;
+	close(c);
+	return NULL;
+}
+
+static void tls_case(const struct method *m, const char *path, uint64_t seed, off_t start,
+		     size_t count)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct tls_rx rx = { .cap = count };
+	socklen_t len = sizeof(a);
+	uint64_t zc = 0, copied = 0;
+	int in = open(path, O_RDONLY), s, setup;
+	size_t sent = 0;
+	off_t off = start;
+	char name[120];
+	pthread_t t;
+	long bad;
+
+	rx.buf = malloc(count);
+	rx.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(rx.lfd, (void *)&a, sizeof(a)) || listen(rx.lfd, 1) ||
+	    getsockname(rx.lfd, (void *)&a, &len))
+		die("tls listen");
+	pthread_create(&t, NULL, tls_rx_main, &rx);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(s, (void *)&a, sizeof(a)))
+		die("tls connect");
+	setup = ktls(s, TLS_TX);
+	snprintf(name, sizeof(name), "kTLS: %s sends %zu bytes from %lld, peer decrypts the file",
+		 m->name, count, (long long)start);
+	if (setup) {
+		report(0, name, "TLS_TX setup failed: %s", errname(errno));
+		shutdown(s, SHUT_RDWR);
+	}
+	while (!setup && sent < count) {
+		struct zc_stats st;
+		ssize_t n = m->fn(s, in, &off, count - sent, &st);
+
+		if (n <= 0)
+			break;
+		sent += n;
+		zc += st.zc_bytes;
+		copied += st.copied_bytes;
+	}
+	close(s);
+	pthread_join(t, NULL);
+	close(rx.lfd);
+	close(in);
+	if (setup)
+		goto out;
+	bad = rx.got == count ? check_pattern(rx.buf, count, seed, start) : -2;
+	report(sent == count && rx.got == count && bad == -1 &&
+		       (!m->is_zcopy || (copied == count && zc == 0)),
+	       name, "sent %zu, peer decrypted %zu (%s), first bad %ld, zc %llu copied %llu", sent,
+	       rx.got, errname(rx.err), bad, (unsigned long long)zc, (unsigned long long)copied);
+out:
+	free(rx.buf);
+}
+
+void test_tls(void)
+{
+	char *path = make_file("tls", 3 * MiB, 91);
+
+	for (int m = 0; m < 2; m++) {
+		tls_case(methods[m], path, 91, 0, 3 * MiB);
+		tls_case(methods[m], path, 91, 4097, MiB + 5);
+	}
+	unlink(path);
+}
