@@ -79,13 +79,15 @@ setup_ext4() {
 		test -r /sys/block/loop0/stat
 }
 check "ext4 on /dev/loop0" setup_ext4
+check "overlayfs over tmpfs" sh -c 'mkdir -p /tmp/ovl/lower /tmp/ovl/upper /tmp/ovl/work /mnt/ovl &&
+	mount -t overlay ovl -o lowerdir=/tmp/ovl/lower,upperdir=/tmp/ovl/upper,workdir=/tmp/ovl/work /mnt/ovl'
 check "tmpfs huge=always" sh -c 'mkdir -p /mnt/huge && mount -t tmpfs -o huge=always,size=64m huge /mnt/huge'
 
 # ---- the C suite ---------------------------------------------------------
 export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
 export ZC_NOSG_ADDR=198.51.100.2 ZC_NOSG_FROM=198.51.100.1
 export ZC_EXT4_DIR=/mnt/ext4 ZC_EXT4_DEV=/dev/loop0 ZC_EXT4_STAT=/sys/block/loop0/stat
-export ZC_HUGE_DIR=/mnt/huge
+export ZC_HUGE_DIR=/mnt/huge ZC_OVL_DIR=/mnt/ovl ZC_OVL_LOWER=/tmp/ovl/lower
 /zc/zctest /tmp >/tmp/zctest.out 2>&1
 status=$?
 cat /tmp/zctest.out

@@ -3,12 +3,13 @@
  * t_sources.c - the file side: files with no page cache to lend (procfs,
  * /dev/zero, O_DIRECT: the copy path), ext4 on a loop device and the
  * block device itself, a cold cache (readahead, counted in read requests),
- * tmpfs with huge pages, sparse files past MAX_RW_COUNT, and a file
+ * tmpfs with huge pages, overlayfs, sparse files past MAX_RW_COUNT, and a file
  * truncated while its pages are in flight.
  *
  * Environment set by run.sh: ZC_EXT4_DIR (an ext4 mount), ZC_EXT4_DEV (its
  * loop device), ZC_EXT4_STAT (that device's /sys/block/.../stat),
- * ZC_HUGE_DIR (a tmpfs mounted huge=always).
+ * ZC_HUGE_DIR (a tmpfs mounted huge=always), ZC_OVL_DIR and ZC_OVL_LOWER
+ * (an overlayfs mount and its lower directory).
  */
 #include "common.h"
 
@@ -437,9 +438,45 @@ static void test_truncate(void)
 	}
 }
 
+/*
+ * overlayfs: the file a program opens is overlayfs's, whose own mapping
+ * holds no pages (the data lives in the lower or upper file system), so
+ * zcopy reads it through the copy path; the bytes must still be right.
+ */
+static void test_overlay(void)
+{
+	const char *ovl = getenv("ZC_OVL_DIR"), *lower = getenv("ZC_OVL_LOWER");
+	char *path, merged[300];
+	struct zc_stats st;
+	struct rx rx;
+	size_t sent;
+	long bad;
+
+	if (!ovl || !lower) {
+		report(0, "overlayfs", "ZC_OVL_DIR/ZC_OVL_LOWER not set");
+		return;
+	}
+	make_file_in(lower, "ovl-file", MiB + 7, 95);
+	snprintf(merged, sizeof(merged), "%s/ovl-file", ovl);
+	path = merged;
+	for (int m = 0; m < 2; m++) {
+		char name[120];
+
+		sent = send_all(methods[m], path, 0, 3, MiB + 4, &rx, MiB + 4, &st);
+		bad = rx.got == MiB + 4 ? check_pattern(rx.buf, MiB + 4, 95, 3) : -2;
+		snprintf(name, sizeof(name), "overlayfs file: %s sends it intact%s",
+			 methods[m]->name, m ? "" : " (through the copy path)");
+		report(sent == MiB + 4 && bad == -1 && (m || st.copied_bytes == sent), name,
+		       "sent %zu, received %zu, first bad %ld, copied %llu", sent, rx.got, bad,
+		       (unsigned long long)st.copied_bytes);
+		rx_free(&rx);
+	}
+}
+
 void test_sources(void)
 {
 	test_copy_path();
+	test_overlay();
 	test_ext4();
 	test_cold_cache();
 	test_huge();

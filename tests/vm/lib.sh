@@ -127,7 +127,7 @@ build_initramfs() {
 	cp "$ko" "$root/zc/zcopy.ko"
 	# kTLS and the AES-GCM it asks the crypto API for (no modprobe in
 	# the guest to load them on demand).
-	add_modules "$kver" "$root" veth loop tls ctr gcm ghash-generic || return 1
+	add_modules "$kver" "$root" veth loop overlay tls ctr gcm ghash-generic || return 1
 
 	cp "$ZC_TOP"/tests/guest/*.sh "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
