@@ -120,8 +120,8 @@ static ssize_t zcopy_xfer_pages(struct file *in, struct socket *sock,
  * file's ->read_iter, then send them, which copies them again. This is
  * the work sendfile(2) does for these files too (copy_splice_read()),
  * without the pipe; every byte counts as copied. The buffer is a bio_vec
- * of whole pages, not a kmalloc()ed area, because direct I/O can read
- * into pages on every kernel but into a kernel virtual address on none.
+ * of whole pages, not a kmalloc()ed area, because 6.1's direct I/O reads
+ * into pages but not into a kernel virtual address (a kvec).
  */
 static ssize_t zcopy_xfer_copy(struct file *in, struct socket *sock,
 			       loff_t *ppos, size_t count, int msg_flags,
