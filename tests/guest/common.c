@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 int n_passed, n_failed;
+int corrupt_rx;
 const char *dir = "/tmp";
 
 void report(int ok, const char *name, const char *fmt, ...)
@@ -243,6 +244,8 @@ static void *rx_main(void *arg)
 			continue;
 		if (n <= 0)
 			break;
+		if (corrupt_rx && rx->got <= 100 && rx->got + n > 100 && rx->cap > 100)
+			rx->buf[100] ^= 1;
 		rx->got += n;
 	}
 	close(c);

@@ -24,6 +24,7 @@
 /* ---- reporting ---------------------------------------------------------- */
 
 extern int n_passed, n_failed;
+extern int corrupt_rx;	/* self-test: receivers flip byte 100 of what they get */
 extern const char *dir; /* where test files are created (tmpfs) */
 
 void report(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

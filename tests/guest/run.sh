@@ -102,6 +102,11 @@ else
 	notok "zctest ended without its summary line (status $status)"
 fi
 
+# The tests can fail: with every receiver corrupting one byte, the
+# transfer tests must report failures.
+check "zctest selftest: a corrupted received byte fails the transfer tests" \
+	sh -c '/zc/zctest selftest >/dev/null'
+
 # ---- the CLI -------------------------------------------------------------
 head -c 3000001 /dev/urandom >/tmp/cli.bin
 # start_sink [-6] PORT: a receiver saving one connection to /tmp/cli.out;

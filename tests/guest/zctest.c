@@ -8,6 +8,9 @@
  *
  *   zctest [DIR]                   run the suite on files created in DIR
  *   zctest sink [-6] PORT OUTFILE  accept one TCP connection, save it
+ *   zctest selftest                the transfer tests with every receiver
+ *                                  corrupting byte 100: exits 0 only if
+ *                                  they fail, proving they can
  *
  * The parts: t_xfer.c (transfers, accounting, proof of reference),
  * t_bad.c (bad inputs, ABI), t_sinks.c (socket behaviour), t_sources.c
@@ -89,6 +92,13 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "sink"))
 		return sink_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "selftest")) {
+		corrupt_rx = 1;
+		test_transfers();
+		fprintf(stderr, "selftest: %d of %d transfer tests caught the corruption\n",
+			n_failed, n_passed + n_failed);
+		return n_failed > 0 && n_failed >= n_passed ? 0 : 1;
+	}
 	if (argc > 1)
 		dir = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
