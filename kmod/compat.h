@@ -16,6 +16,9 @@
  *                                 headers define the MSG_SPLICE_PAGES flag
  *                                 itself with nothing behind it, so the flag
  *                                 is no probe: on 6.1 it silently copies.
+ *   ZC_HAVE_FOLIO_BATCH_RELEASE   include/linux/pagevec.h declares
+ *                                 __folio_batch_release() (6.5+), which
+ *                                 replaced __pagevec_release().
  */
 #ifndef _ZCOPY_COMPAT_H
 #define _ZCOPY_COMPAT_H
@@ -24,6 +27,7 @@
 #include <linux/err.h>
 #include <linux/net.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
 
@@ -48,6 +52,9 @@ static inline struct folio *zc_filemap_get_folio(struct address_space *mapping,
 
 /* UDP over IPv6 takes spliced pages like IPv4 (ip6_append_data()). */
 #define ZC_UDP6_TAKES_PAGES true
+
+/* kTLS's sendmsg() takes spliced pages as the plaintext of its records. */
+#define ZC_ULP_TAKES_PAGES true
 
 /*
  * zc_sock_send_bvec - attach pages to a socket by reference (6.5+).
@@ -76,6 +83,17 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
 
 /* inet6_dgram_ops has no ->sendpage before 6.5: UDP over IPv6 copies. */
 #define ZC_UDP6_TAKES_PAGES false
+
+/*
+ * kTLS's ->sendpage on 6.1 (tls_sw_sendpage()) can end up waiting for send
+ * buffer space with records queued in TCP that nothing pushes, while the
+ * peer waits for those records: a hang, seen under the debug kernel when
+ * zcopy streamed pages into it (sendfile(2) did not meet it there, by
+ * timing). Its ->sendmsg copies the pages into its records and pushes
+ * them itself; kTLS encrypts every byte into new buffers anyway, so
+ * nothing is lost by giving it the pages that way.
+ */
+#define ZC_ULP_TAKES_PAGES false
 
 /*
  * zc_sock_send_bvec - attach pages to a socket by reference (before 6.5).
@@ -117,5 +135,29 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
 }
 
 #endif /* ZC_HAVE_SKB_SPLICE_FROM_ITER */
+
+/*
+ * zc_lru_add_drain - flush this CPU's LRU batches (for the KUnit tests).
+ *
+ * A folio being added to an LRU list or activated sits for a while in a
+ * per-CPU batch that holds a reference on it, so a folio's reference count
+ * depends on when that batch was last flushed. The tests compare counts
+ * exactly and flush first. lru_add_drain() is not exported; releasing an
+ * empty batch calls it, on both kernels, under two names.
+ */
+static inline void zc_lru_add_drain(void)
+{
+#ifdef ZC_HAVE_FOLIO_BATCH_RELEASE
+	struct folio_batch fbatch;
+
+	folio_batch_init(&fbatch);
+	__folio_batch_release(&fbatch);
+#else
+	struct pagevec pvec;
+
+	pagevec_init(&pvec);
+	__pagevec_release(&pvec);
+#endif
+}
 
 #endif /* _ZCOPY_COMPAT_H */

@@ -34,6 +34,15 @@
 
 const char zcopy_send_mechanism[] = ZC_SEND_MECHANISM;
 
+/* A TCP socket with an upper layer protocol (kTLS) over it. */
+static bool zcopy_sock_has_ulp(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       sk->sk_protocol == IPPROTO_TCP && inet_csk_has_ulp(sk);
+}
+
 /**
  * zcopy_batch_send - give a batch of pages to a socket by reference
  * @sock: the destination socket.
@@ -52,6 +61,13 @@ const char zcopy_send_mechanism[] = ZC_SEND_MECHANISM;
 ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 			 int msg_flags)
 {
+	/* See ZC_ULP_TAKES_PAGES: a plain sendmsg() reads from the pages. */
+	if (!ZC_ULP_TAKES_PAGES && zcopy_sock_has_ulp(sock)) {
+		struct msghdr msg = { .msg_flags = msg_flags };
+
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, b->bvec, b->nr, b->len);
+		return sock_sendmsg(sock, &msg);
+	}
 	return zc_sock_send_bvec(sock, b->bvec, b->nr, b->len, msg_flags);
 }
 
@@ -97,4 +113,24 @@ bool zcopy_sock_takes_pages(struct socket *sock)
 	sg = dst && (dst->dev->features & NETIF_F_SG);
 	dst_release(dst);
 	return sg;
+}
+
+/**
+ * zcopy_sock_batch_pages - how many pages to hand @sock per batch
+ * @sock: the destination socket.
+ *
+ * %ZCOPY_BATCH_PAGES where only throughput depends on it (TCP, AF_UNIX
+ * stream); %ZCOPY_SPLICE_BATCH_PAGES, sendfile(2)'s pipe, where the batch
+ * boundaries change what the socket does (datagrams, ULPs such as kTLS).
+ *
+ * Context: any; reads immutable socket fields and the ULP pointer, which
+ * is set once, before data is sent.
+ */
+unsigned int zcopy_sock_batch_pages(struct socket *sock)
+{
+	if (sock->type == SOCK_DGRAM)
+		return ZCOPY_SPLICE_BATCH_PAGES;
+	if (zcopy_sock_has_ulp(sock))
+		return ZCOPY_SPLICE_BATCH_PAGES;
+	return ZCOPY_BATCH_PAGES;
 }

@@ -52,8 +52,7 @@ static ssize_t zcopy_xfer_pages(struct file *in, struct socket *sock,
 		return -ENOMEM;
 	b->nr = 0;
 	b->len = 0;
-	b->max = sock->type == SOCK_DGRAM ? ZCOPY_DGRAM_BATCH_PAGES :
-					    ZCOPY_BATCH_PAGES;
+	b->max = zcopy_sock_batch_pages(sock);
 
 	while (done < count) {
 		loff_t isize = i_size_read(inode);
@@ -176,24 +175,29 @@ out:
 }
 
 /**
- * zcopy_do_sendfile - sendfile(2) from a page-cache file to a socket
+ * zcopy_sendfile_files - sendfile(2) from a page-cache file to a socket
+ * @in: the file to read, any file sendfile(2) reads.
+ * @out: the file to write, a socket's; NULL if its descriptor was bad.
  * @args: the ioctl argument, already copied in and checked for unknown
- *	flags and reserved fields. @args->offset is updated on return.
+ *	flags and reserved fields. @args->offset is updated on return;
+ *	@args->zc_bytes and @args->copied_bytes are added to.
  *
  * Mirrors do_sendfile() in fs/read_write.c step by step, so that each
  * bad input fails with sendfile(2)'s errno, with one difference: an out
  * file that is not a socket gives -ENOTSOCK, where sendfile(2) would
- * write to it.
+ * write to it. Split from zcopy_do_sendfile() so that the KUnit tests
+ * can run it on files they made themselves (kmod/tests/).
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep. The caller holds a reference on
+ * both files for the duration of the call.
  * Return: bytes sent (0 at end of file), or a negative errno.
  */
-ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
+ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
+			     struct zcopy_sendfile *args)
 {
 	bool use_offset = args->flags & ZCOPY_SEND_OFFSET;
 	size_t count = args->count;
 	int msg_flags = 0;
-	struct file *in, *out;
 	bool copy;
 	struct socket *sock;
 	loff_t pos, out_pos, max;
@@ -204,16 +208,11 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
 	 * are the same width on every 64-bit kernel, and rw_verify_area()
 	 * rejects a count with the top bit set, as for sendfile(2).
 	 */
-	in = fget(args->in_fd);
-	if (!in)
-		return -EBADF;
-	ret = -EBADF;
 	if (!(in->f_mode & FMODE_READ))
-		goto put_in;
+		return -EBADF;
 	if (use_offset) {
-		ret = -ESPIPE;
 		if (!(in->f_mode & FMODE_PREAD))
-			goto put_in;
+			return -ESPIPE;
 		pos = args->offset;
 	} else {
 		pos = in->f_pos;
@@ -222,52 +221,44 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
 	/* Negative or overflowing ranges, LSM file_permission, fanotify. */
 	ret = rw_verify_area(READ, in, &pos, count);
 	if (ret < 0)
-		goto put_in;
+		return ret;
 	count = min_t(size_t, count, MAX_RW_COUNT);
 
-	ret = -EBADF;
-	out = fget(args->out_fd);
-	if (!out)
-		goto put_in;
-	if (!(out->f_mode & FMODE_WRITE))
-		goto put_out;
-	ret = -ENOTSOCK;
+	/* Only now, as in do_sendfile(): with two bad fds, @in's errno wins. */
+	if (!out || !(out->f_mode & FMODE_WRITE))
+		return -EBADF;
 	sock = sock_from_file(out);
 	if (!sock)
-		goto put_out;
+		return -ENOTSOCK;
 
 	max = min(file_inode(in)->i_sb->s_maxbytes,
 		  file_inode(out)->i_sb->s_maxbytes);
 	if (unlikely(pos + count > max)) {
-		ret = -EOVERFLOW;
 		if (pos >= max)
-			goto put_out;
+			return -EOVERFLOW;
 		count = max - pos;
 	}
 	out_pos = out->f_pos;
 	ret = rw_verify_area(WRITE, out, &out_pos, count);
 	if (ret < 0)
-		goto put_out;
+		return ret;
 
 	/* What splice_direct_to_actor() refuses, with its errno. */
-	ret = -EINVAL;
 	if (out->f_flags & O_APPEND)
-		goto put_out;
+		return -EINVAL;
 	if (!(in->f_mode & FMODE_LSEEK))
-		goto put_out;
-	ret = 0;
+		return -EINVAL;
 	if (!count)
-		goto put_out;
+		return 0;
 	/*
 	 * sendfile(2) reads any file with ->splice_read; those whose pages
 	 * zcopy cannot lend are sent through a copy, by ->read_iter.
 	 */
-	ret = -EINVAL;
 	if (!in->f_op->splice_read)
-		goto put_out;
+		return -EINVAL;
 	copy = !zcopy_file_has_page_cache(in);
 	if (copy && !in->f_op->read_iter)
-		goto put_out;
+		return -EINVAL;
 
 	if ((out->f_flags & O_NONBLOCK) || (args->flags & ZCOPY_SEND_DONTWAIT))
 		msg_flags |= MSG_DONTWAIT;
@@ -290,10 +281,32 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
 	inc_syscr(current);
 	inc_syscw(current);
 	args->offset = pos;
+	return ret;
+}
 
-put_out:
-	fput(out);
-put_in:
+/**
+ * zcopy_do_sendfile - the ioctl: zcopy_sendfile_files() on two descriptors
+ * @args: the ioctl argument, already copied in and checked for unknown
+ *	flags and reserved fields. @args->offset is updated on return.
+ *
+ * References: fget() takes one reference on each file for the duration of
+ * the call, dropped by fput() before returning.
+ *
+ * Context: process context, may sleep.
+ * Return: bytes sent (0 at end of file), or a negative errno.
+ */
+ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
+{
+	struct file *in, *out;
+	ssize_t ret;
+
+	in = fget(args->in_fd);
+	if (!in)
+		return -EBADF;
+	out = fget(args->out_fd);
+	ret = zcopy_sendfile_files(in, out, args);
+	if (out)
+		fput(out);
 	fput(in);
 	return ret;
 }

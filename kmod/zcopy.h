@@ -38,13 +38,18 @@
 #define ZCOPY_BATCH_PAGES 64
 
 /*
- * Pages per batch for datagram sockets. There the batch boundaries are
- * visible: MSG_MORE appends to one datagram, and a send that would make
- * it too large fails whole. sendfile(2) hands a socket one pipe (16
- * pages) per send; zcopy does the same for datagrams, so that one call
- * makes the same datagrams and fails the same way.
+ * Pages per batch where the batch boundaries are visible, so zcopy cuts
+ * its batches where sendfile(2) cuts its pipe (16 pages), and passes the
+ * same MSG_MORE flags at the same places (zcopy_sock_batch_pages()):
+ *  - datagram sockets: MSG_MORE appends to one datagram, and a send that
+ *    would make it too large fails whole;
+ *  - sockets with a ULP (kTLS): the ULP makes records of its own and
+ *    decides, from the flags of each piece, when to close a record and
+ *    push it to TCP. On 6.1 a 64-page run of MSG_SENDPAGE_NOTLAST pages
+ *    let kTLS wait for send buffer space that only pushing would free (a
+ *    hang found by the debug kernel's run); sendfile's pattern does not.
  */
-#define ZCOPY_DGRAM_BATCH_PAGES 16
+#define ZCOPY_SPLICE_BATCH_PAGES 16
 
 /**
  * struct zcopy_batch - page-cache pages ready to be attached to a socket
@@ -67,6 +72,8 @@ struct zcopy_batch {
 
 /* xfer.c */
 ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args);
+ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
+			     struct zcopy_sendfile *args);
 
 /* pages.c */
 bool zcopy_file_has_page_cache(struct file *file);
@@ -79,5 +86,6 @@ extern const char zcopy_send_mechanism[];
 ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 			 int msg_flags);
 bool zcopy_sock_takes_pages(struct socket *sock);
+unsigned int zcopy_sock_batch_pages(struct socket *sock);
 
 #endif /* _ZCOPY_H */

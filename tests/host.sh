@@ -42,7 +42,7 @@ if [ ! -x "$cp_dir/scripts/checkpatch.pl" ]; then
 fi
 checkpatch() {
 	perl "$cp_dir/scripts/checkpatch.pl" --strict --no-tree --quiet \
-		--show-types -f kmod/*.c kmod/*.h uapi/linux/*.h
+		--show-types -f kmod/*.c kmod/*.h kmod/tests/*.c uapi/linux/*.h
 }
 check "checkpatch.pl --strict: kmod/ and uapi/ clean" "$out/checkpatch.log" checkpatch
 

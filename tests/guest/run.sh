@@ -15,6 +15,17 @@ check() {
 	if "$@"; then ok "$name"; else notok "$name"; fi
 }
 
+# ---- a watchdog -----------------------------------------------------------
+# A test that hangs would only show as the harness's timeout. Before that,
+# dump every task's stack to the kernel log (SysRq t): the log then shows
+# where it hangs, and the harness fails the run on the traces.
+(
+	sleep "${ZC_WATCHDOG:-600}"
+	echo "watchdog: the guest suite is still running after ${ZC_WATCHDOG:-600} s; task dump in the kernel log"
+	echo t >/proc/sysrq-trigger
+) &
+WATCHDOG=$!
+
 # ---- the module ----------------------------------------------------------
 check "insmod zcopy.ko" insmod /zc/zcopy.ko
 check "/dev/zcopy is a character device" test -c /dev/zcopy
@@ -28,6 +39,40 @@ check "send path for $(uname -r) is $want" \
 	sh -c "dmesg | grep -qF 'zcopy $ZC_VERSION: /dev/zcopy ready, pages leave by $want'"
 check "modinfo version is $ZC_VERSION" \
 	test "$(cat /sys/module/zcopy/version 2>/dev/null)" = "$ZC_VERSION"
+
+# ---- debug kernels: KUnit, and a kmemleak baseline -----------------------
+# On the debug kernels (ZC_DEBUG=1) zcopy_kunit.ko runs the KUnit suites at
+# insmod; each suite's KTAP is in debugfs. Every test case line ("ok N" or
+# "not ok N", indented under its suite) counts in this suite's totals.
+if [ "${ZC_DEBUG:-0}" = 1 ]; then
+	mount -t debugfs debugfs /sys/kernel/debug
+	# What the kernel itself left unreferenced while booting is not ours:
+	# scan once and mark it as seen, so the final scan reports only what
+	# leaked during the tests.
+	echo scan >/sys/kernel/debug/kmemleak
+	echo clear >/sys/kernel/debug/kmemleak
+	check "insmod zcopy_kunit.ko (runs the KUnit suites)" insmod /zc/zcopy_kunit.ko
+	for suite in zcopy_pages zcopy_send; do
+		r=/sys/kernel/debug/kunit/$suite/results
+		if [ ! -r "$r" ]; then
+			notok "KUnit suite $suite ran"
+			continue
+		fi
+		echo "# KTAP of KUnit suite $suite:"
+		sed 's/^/# | /' "$r"
+		# Test cases are the indented result lines; the suite's own
+		# line is not. A skipped case is neither passed nor failed.
+		n_ok=$(grep -cE '^[[:space:]]+ok [0-9]+ ' "$r" | tr -d ' ')
+		n_skip=$(grep -E '^[[:space:]]+ok [0-9]+ ' "$r" | grep -c '# SKIP')
+		n_bad=$(grep -cE '^[[:space:]]+not ok [0-9]+ ' "$r")
+		P=$((P + n_ok - n_skip))
+		F=$((F + n_bad))
+		echo "# KUnit $suite: $((n_ok - n_skip)) passed, $n_bad failed, $n_skip skipped"
+		[ $((n_ok + n_bad)) -gt 0 ] || notok "KUnit suite $suite has test cases"
+		grep -qE '^(not )?ok [0-9]+ ' "$r" || notok "KUnit suite $suite finished"
+	done
+	check "rmmod zcopy_kunit" rmmod zcopy_kunit
+fi
 
 # ---- kernel modules the tests need (veth, loop), dependencies first ------
 for m in $(cat /lib/modules/zc/order); do
@@ -88,9 +133,12 @@ export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
 export ZC_NOSG_ADDR=198.51.100.2 ZC_NOSG_FROM=198.51.100.1
 export ZC_EXT4_DIR=/mnt/ext4 ZC_EXT4_DEV=/dev/loop0 ZC_EXT4_STAT=/sys/block/loop0/stat
 export ZC_HUGE_DIR=/mnt/huge ZC_OVL_DIR=/mnt/ovl ZC_OVL_LOWER=/tmp/ovl/lower
-/zc/zctest /tmp >/tmp/zctest.out 2>&1
-status=$?
-cat /tmp/zctest.out
+# Shown as it runs (tee), so that a hang shows where it happened.
+(
+	/zc/zctest /tmp
+	echo $? >/tmp/zctest.rc
+) 2>&1 | tee /tmp/zctest.out
+status=$(cat /tmp/zctest.rc 2>/dev/null || echo 99)
 line=$(grep -E '^zctest: [0-9]+ passed, [0-9]+ failed$' /tmp/zctest.out)
 if [ -n "$line" ]; then
 	set -- $line
@@ -106,6 +154,34 @@ fi
 # transfer tests must report failures.
 check "zctest selftest: a corrupted received byte fails the transfer tests" \
 	sh -c '/zc/zctest selftest >/dev/null'
+
+# ---- debug kernels: allocation failures ---------------------------------
+# failslab fails slab allocations (GFP_KERNEL ones too) with probability
+# 1/10, in tasks that asked for it only: zctest marks its sending thread
+# around each call. verbose=0: an injected failure is not a report. The
+# budget of failures ("times") counts down; zctest reads it to know that
+# failures were injected.
+if [ "${ZC_DEBUG:-0}" = 1 ]; then
+	fs=/sys/kernel/debug/failslab
+	echo Y >$fs/task-filter
+	echo N >$fs/ignore-gfp-wait
+	echo 0 >$fs/verbose
+	echo 1000000 >$fs/times
+	echo 1 >$fs/interval
+	echo 10 >$fs/probability
+	/zc/zctest faults >/tmp/faults.out 2>&1
+	status=$?
+	echo 0 >$fs/probability
+	cat /tmp/faults.out
+	line=$(grep -E '^zctest faults: [0-9]+ passed, [0-9]+ failed$' /tmp/faults.out)
+	if [ -n "$line" ]; then
+		set -- $line
+		P=$((P + $3))
+		F=$((F + $5))
+	else
+		notok "zctest faults ended without its summary line (status $status)"
+	fi
+fi
 
 # ---- the CLI -------------------------------------------------------------
 head -c 3000001 /dev/urandom >/tmp/cli.bin
@@ -182,5 +258,23 @@ check "/dev/zcopy is gone after rmmod" test ! -e /dev/zcopy
 check "without the module the CLI says so" sh -c \
 	"zcopy send /tmp/cli.bin 127.0.0.1:9 2>&1 | grep -qF 'No such file or directory (is the zcopy module loaded?)'"
 
+# ---- debug kernels: kmemleak ---------------------------------------------
+# kmemleak reports an object only once it is 5 s old and was found
+# unreferenced by two scans, so wait and scan twice.
+if [ "${ZC_DEBUG:-0}" = 1 ]; then
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/tmp/kmemleak.txt
+	if [ -s /tmp/kmemleak.txt ]; then
+		notok "kmemleak finds no leak after the tests"
+		head -n 80 /tmp/kmemleak.txt
+	else
+		ok "kmemleak finds no leak after the tests"
+	fi
+fi
+
+kill $WATCHDOG 2>/dev/null
 echo "guest: $P passed, $F failed"
 [ $F = 0 ]

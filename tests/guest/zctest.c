@@ -11,12 +11,15 @@
  *   zctest selftest                the transfer tests with every receiver
  *                                  corrupting byte 100: exits 0 only if
  *                                  they fail, proving they can
+ *   zctest faults                  transfers under failslab fault
+ *                                  injection (debug kernels; run.sh
+ *                                  sets the injector up)
  *
  * The parts: t_xfer.c (transfers, accounting, proof of reference),
  * t_bad.c (bad inputs, ABI), t_sinks.c (socket behaviour), t_sources.c
  * (file systems, copy path, readahead, truncation), t_tls.c (kTLS),
- * t_diff.c (the
- * differential test against sendfile(2)).
+ * t_diff.c (the differential test against sendfile(2)), t_faults.c
+ * (allocation failures).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
@@ -85,9 +88,26 @@ int sink_main(int argc, char **argv)
 	return n < 0 || close(fd) < 0;
 }
 
+/* Is @name one of the space-separated @parts (all of them if NULL)? */
+static int part(const char *parts, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = parts;
+
+	if (!parts || !*parts)
+		return 1;
+	while ((p = strstr(p, name))) {
+		if ((p == parts || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *netns = getenv("ZC_PEER_NETNS");
+	const char *parts;
 	char *small;
 
 	if (argc > 1 && !strcmp(argv[1], "sink"))
@@ -99,10 +119,17 @@ int main(int argc, char **argv)
 			n_failed, n_passed + n_failed);
 		return n_failed > 0 && n_failed >= n_passed ? 0 : 1;
 	}
-	if (argc > 1)
-		dir = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && !strcmp(argv[1], "faults")) {
+		if (zc_device_fd() < 0)
+			die(ZCOPY_DEVICE_PATH);
+		test_faults();
+		printf("zctest faults: %d passed, %d failed\n", n_passed, n_failed);
+		return n_failed ? 1 : 0;
+	}
+	if (argc > 1)
+		dir = argv[1];
 
 	veth.addr = getenv("ZC_PEER_ADDR");
 	nosg.addr = getenv("ZC_NOSG_ADDR");
@@ -118,17 +145,28 @@ int main(int argc, char **argv)
 	if (zc_device_fd() < 0)
 		die(ZCOPY_DEVICE_PATH);
 
-	test_transfers();
-	test_large();
-	test_accounting();
+	/* ZC_PARTS="tls diff ...": only those parts, when chasing a problem. */
+	parts = getenv("ZC_PARTS");
+	if (part(parts, "transfers"))
+		test_transfers();
+	if (part(parts, "large"))
+		test_large();
+	if (part(parts, "accounting"))
+		test_accounting();
 	small = make_file("small", 8 * MiB, 5);
-	test_bad_inputs(small);
-	test_abi(small);
-	test_sinks(small);
+	if (part(parts, "bad"))
+		test_bad_inputs(small);
+	if (part(parts, "abi"))
+		test_abi(small);
+	if (part(parts, "sinks"))
+		test_sinks(small);
 	unlink(small);
-	test_sources();
-	test_tls();
-	test_differential();
+	if (part(parts, "sources"))
+		test_sources();
+	if (part(parts, "tls"))
+		test_tls();
+	if (part(parts, "diff"))
+		test_differential();
 
 	printf("zctest: %d passed, %d failed\n", n_passed, n_failed);
 	return n_failed ? 1 : 0;

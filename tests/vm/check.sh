@@ -2,36 +2,50 @@
 # check.sh - `make check`: the guest suite on each kernel, and the verdict.
 #
 # First the host checks (tests/host.sh: style, sparse, dkms). Then, for
-# each kernel (tests/vm/kernels.sh): build zcopy.ko against its
-# headers, boot it in QEMU with the test initramfs, run tests/guest/run.sh,
+# each kernel: the two Debian kernels (tests/vm/kernels.sh) and a debug
+# kernel of each line, built from Debian's sources with KUnit, KASAN,
+# lockdep, kmemleak and fault injection (tests/vm/debug-kernel.sh, cached
+# after the first run). On each: build zcopy.ko against it, boot it in
+# QEMU with the test initramfs, run tests/guest/run.sh (on the debug
+# kernels also the KUnit suites of zcopy_kunit.ko and a kmemleak scan),
 # and judge: the guest's own counts, plus three harness checks (the module
 # built without warnings, the guest ran to the end within the time limit,
-# the kernel log holds no WARN, oops, lockdep or sanitizer report).
-# Prints one "KVER: N passed, N failed" line per kernel, then the total
+# the kernel log holds no WARN, oops, lockdep, KASAN or kmemleak report).
+# Prints one "KERNEL: N passed, N failed" line per kernel, then the total
 # as the last line, and exits non-zero on any failure.
+#
+# ZC_KERNELS picks the Debian kernels, ZC_DEBUG_LINES the debug kernel
+# lines ("6.1 6.12" by default; empty for none, when iterating quickly).
 set -u
 . "$(dirname "$0")/lib.sh"
 
 LIMIT=${ZC_TIMEOUT:-900}
+DEBUG_LINES=${ZC_DEBUG_LINES-6.1 6.12}
 total_p=0
 total_f=0
 
+# run_kernel NAME KDIR IMAGE MODDIR [GUEST-ENV]
 run_kernel() {
-	local kver=$1 dir=$ZC_BUILD/vm/$1 ko p=0 f=0 line
+	local name=$1 kdir=$2 image=$3 moddir=$4 env=${5:-}
+	local dir=$ZC_BUILD/vm/$1 kodir p=0 f=0 line
 	mkdir -p "$dir"
-	echo "=== $kver"
-	if ko=$(build_module "$kver"); then
-		echo "ok - zcopy.ko builds against $kver without warnings"
+	echo "=== $name"
+	if kodir=$(build_module "$kdir" "$name"); then
+		echo "ok - zcopy.ko builds against $name without warnings"
 		p=$((p + 1))
 	else
-		echo "not ok - zcopy.ko builds against $kver without warnings"
+		echo "not ok - zcopy.ko builds against $name without warnings"
 		KP=0 KF=1
 		return
 	fi
-	build_initramfs "$kver" "$ko" check "$dir/initramfs.gz"
+	if ! build_initramfs "$moddir" "$kodir" check "$dir/initramfs.gz" "$env"; then
+		echo "not ok - initramfs for $name"
+		KP=$p KF=1
+		return
+	fi
 
 	local t0=$SECONDS
-	boot "$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
+	boot "$image" "$dir/initramfs.gz" "$dir" "$LIMIT"
 	local rc=$?
 	tr -d '\r' <"$dir/results.log" >"$dir/results.txt"
 	cat "$dir/results.txt"
@@ -55,7 +69,7 @@ run_kernel() {
 		head -n 60 "$dir/bad-klog.txt"
 		f=$((f + 1))
 	else
-		echo "ok - kernel log is clean (no WARN, oops, lockdep or sanitizer report)"
+		echo "ok - kernel log is clean (no WARN, oops, lockdep, KASAN or kmemleak report)"
 		p=$((p + 1))
 	fi
 	KP=$p KF=$f
@@ -80,7 +94,20 @@ else
 	summary="host: checks ended without a summary"$'\n'
 fi
 for kver in $kernels; do
-	run_kernel "$kver"
+	run_kernel "$kver" "/lib/modules/$kver/build" "/boot/vmlinuz-$kver" "/lib/modules/$kver"
+	summary="$summary$kver: $KP passed, $KF failed"$'\n'
+	total_p=$((total_p + KP))
+	total_f=$((total_f + KF))
+done
+for line in $DEBUG_LINES; do
+	if tree=$("$ZC_TOP/tests/vm/debug-kernel.sh" "$line"); then
+		kver=$(cat "$tree/include/config/kernel.release")
+		# kmemleak scans only when asked (make check asks at the end).
+		run_kernel "$kver" "$tree" "$tree/arch/x86/boot/bzImage" "$tree" ZC_DEBUG=1
+	else
+		echo "not ok - debug kernel $line builds"
+		KP=0 KF=1 kver="debug-$line"
+	fi
 	summary="$summary$kver: $KP passed, $KF failed"$'\n'
 	total_p=$((total_p + KP))
 	total_f=$((total_f + KF))

@@ -9,10 +9,10 @@ kver=$("$ZC_TOP/tests/vm/kernels.sh" | tail -n 1)
 dir=$ZC_BUILD/vm/demo-$kver
 mkdir -p "$dir"
 echo "== building zcopy.ko for $kver"
-ko=$(build_module "$kver") || exit 1
-build_initramfs "$kver" "$ko" demo "$dir/initramfs.gz"
+kodir=$(build_module "/lib/modules/$kver/build" "$kver") || exit 1
+build_initramfs "/lib/modules/$kver" "$kodir" demo "$dir/initramfs.gz"
 echo "== booting $kver in QEMU (software emulation; about 10 s)"
-boot "$kver" "$dir/initramfs.gz" "$dir" 300
+boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" 300
 rc=$?
 tr -d '\r' <"$dir/results.log" | grep -v '^ZCOPY-GUEST-DONE'
 if [ $rc != 0 ] || ! grep -q '^DEMO OK' "$dir/results.log"; then

@@ -4,12 +4,15 @@
 set -eu
 
 # Kernels: both Debian 12 lines, image (to boot in QEMU) and headers (to
-# build against). The meta-packages follow the newest of each line.
+# build against). The meta-packages follow the newest of each line. The
+# sources of both lines, and what building them takes, for the debug
+# kernels (tests/vm/debug-kernel.sh) and checkpatch.
 PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs cpio gzip xz-utils
-dkms sparse clang-format linux-source-6.12"
+dkms sparse clang-format
+linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev"
 
 missing=""
 for p in $PKGS; do

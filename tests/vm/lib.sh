@@ -15,16 +15,27 @@ ZC_BUILD=$ZC_TOP/build
 ZC_CACHE=${ZC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zcopy}
 ZC_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ZC_TOP/dkms.conf")
 
-# Kernel log lines that fail a run whatever the tests said.
-ZC_BAD_KLOG='WARNING:|BUG:|Oops|Kernel panic|Call Trace|general protection fault|KASAN|UBSAN|kmemleak|possible circular locking|possible recursive locking|INFO: task .* blocked'
+# Kernel log lines that fail a run whatever the tests said: WARN and BUG
+# (KASAN and sleeping-in-atomic reports start with BUG:), oopses, lockdep's
+# reports, kmemleak's, hung tasks.
+ZC_BAD_KLOG='WARNING:|BUG:|Oops|Kernel panic|Call Trace|general protection fault|KASAN|UBSAN|kmemleak: [0-9]+ new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|INFO: trying to register non-static key|suspicious RCU usage|INFO: task .* blocked'
 
-# build_module KVER: build zcopy.ko against KVER's headers, in a copy of
-# the sources of its own (kbuild writes objects next to the sources).
+# A kernel to test on is three things: its build tree (to build modules
+# against), its image (to boot) and where its modules live (modules.dep
+# and modules.builtin). A Debian kernel: /lib/modules/KVER/build,
+# /boot/vmlinuz-KVER, /lib/modules/KVER. A debug kernel (debug-kernel.sh):
+# its tree, the bzImage in it, the tree again (everything is built in).
+
+# build_module KDIR NAME: build zcopy.ko (and zcopy_kunit.ko, where KDIR
+# has CONFIG_KUNIT) against the kernel tree KDIR, in a copy of the
+# sources of its own (kbuild writes objects next to the sources). Prints
+# the directory holding the .ko files.
 build_module() {
-	local kver=$1 dir=$ZC_BUILD/kmod/$1
+	local kdir=$1 dir=$ZC_BUILD/kmod/$2
+	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp -r "$ZC_TOP/Kbuild" "$ZC_TOP/dkms.conf" "$ZC_TOP/kmod" "$ZC_TOP/uapi" "$dir/"
-	make -s -C "/lib/modules/$kver/build" M="$dir" modules >"$dir/build.log" 2>&1 || {
+	make -s -C "$kdir" M="$dir" modules >"$dir/build.log" 2>&1 || {
 		cat "$dir/build.log" >&2
 		return 1
 	}
@@ -32,7 +43,7 @@ build_module() {
 	if grep -E 'warning:|error:' "$dir/build.log" >&2; then
 		return 1
 	fi
-	echo "$dir/zcopy.ko"
+	echo "$dir"
 }
 
 # copy_elf ROOT FILE...: copy programs and the shared libraries they load
@@ -52,9 +63,10 @@ copy_elf() {
 	done
 }
 
-# module_file KVER PATH-IN-TREE: a kernel module of KVER, decompressed.
+# module_file MODDIR PATH-IN-TREE: a kernel module under MODDIR/kernel,
+# decompressed.
 module_file() {
-	local base=/lib/modules/$1/kernel/$2
+	local base=$1/kernel/$2
 	if [ -f "$base" ]; then
 		cat "$base"
 	elif [ -f "$base.xz" ]; then
@@ -62,47 +74,52 @@ module_file() {
 	elif [ -f "$base.zst" ]; then
 		zstd -dc "$base.zst"
 	else
-		echo "module $2 missing for $1" >&2
+		echo "module $2 missing in $1" >&2
 		return 1
 	fi
 }
 
-# add_modules KVER ROOT MODULE...: copy kernel modules and everything they
-# depend on (modules.dep) into ROOT/lib/modules/zc, decompressed, and list
-# them in load order in ROOT/lib/modules/zc/order. Modules built into
-# KVER are skipped.
+# add_modules MODDIR ROOT MODULE...: copy kernel modules and everything
+# they depend on (MODDIR/modules.dep) into ROOT/lib/modules/zc,
+# decompressed, and list them in load order in ROOT/lib/modules/zc/order.
+# Modules built into the kernel (MODDIR/modules.builtin) are skipped; a
+# kernel without modules.dep must have all of them built in.
 add_modules() {
-	local kver=$1 root=$2 m
+	local moddir=$1 root=$2 m
 	shift 2
 	mkdir -p "$root/lib/modules/zc"
+	touch "$root/lib/modules/zc/order"
 	for m in "$@"; do
-		add_module_rec "$kver" "$root" "$m" || return 1
+		add_module_rec "$moddir" "$root" "$m" || return 1
 	done
 }
 add_module_rec() {
-	local kver=$1 root=$2 name=$3 line path dep
-	grep -q "^$name\$" "$root/lib/modules/zc/order" 2>/dev/null && return 0
-	line=$(grep -E "/$name\.ko(\.xz|\.zst)?:" "/lib/modules/$kver/modules.dep")
+	local moddir=$1 root=$2 name=$3 line="" path dep
+	grep -q "^$name\$" "$root/lib/modules/zc/order" && return 0
+	[ -f "$moddir/modules.dep" ] &&
+		line=$(grep -E "/$name\.ko(\.xz|\.zst)?:" "$moddir/modules.dep")
 	if [ -z "$line" ]; then
-		# Not a module of this kernel: built in, or missing.
-		grep -qE "/$name\.ko$" "/lib/modules/$kver/modules.builtin" && return 0
-		echo "module $name: neither a module nor built into $kver" >&2
+		grep -qE "/$name\.ko$" "$moddir/modules.builtin" && return 0
+		echo "module $name: neither a module nor built into $moddir" >&2
 		return 1
 	fi
 	path=${line%%:*}
 	for dep in ${line#*:}; do
 		dep=${dep##*/}
-		add_module_rec "$kver" "$root" "${dep%%.ko*}" || return 1
+		add_module_rec "$moddir" "$root" "${dep%%.ko*}" || return 1
 	done
 	path=${path#kernel/}
 	path=${path%.xz}
-	module_file "$kver" "${path%.zst}" >"$root/lib/modules/zc/$name.ko" || return 1
+	module_file "$moddir" "${path%.zst}" >"$root/lib/modules/zc/$name.ko" || return 1
 	echo "$name" >>"$root/lib/modules/zc/order"
 }
 
-# build_initramfs KVER KO MODE OUT: the guest's root file system.
+# build_initramfs MODDIR KODIR MODE OUT [ENV]: the guest's root file
+# system, with the modules built in KODIR (build_module) and those of
+# MODDIR the tests need. MODE: check or demo. ENV: more VAR=value lines
+# for the guest's /zc/env.
 build_initramfs() {
-	local kver=$1 ko=$2 mode=$3 out=$4 root
+	local moddir=$1 kodir=$2 mode=$3 out=$4 env=${5:-} root
 	root=$(mktemp -d)
 	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,zc,lib/modules}
 	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
@@ -124,34 +141,35 @@ build_initramfs() {
 	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
-	cp "$ko" "$root/zc/zcopy.ko"
+	cp "$kodir"/*.ko "$root/zc/"
 	# kTLS and the AES-GCM it asks the crypto API for (no modprobe in
 	# the guest to load them on demand).
-	add_modules "$kver" "$root" veth loop overlay tls ctr gcm ghash-generic || return 1
+	add_modules "$moddir" "$root" veth loop overlay tls ctr gcm ghash-generic || return 1
 
 	cp "$ZC_TOP"/tests/guest/*.sh "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
 	chmod +x "$root/init" "$root"/zc/*.sh
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
 	printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
-	printf 'ZC_MODE=%s\nZC_VERSION=%s\n' "$mode" "$ZC_VERSION" >"$root/zc/env"
+	printf 'ZC_MODE=%s\nZC_VERSION=%s\n%s\n' "$mode" "$ZC_VERSION" "$env" >"$root/zc/env"
 
 	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
 	rm -rf "$root"
 }
 
-# boot KVER INITRD DIR TIMEOUT: boot the guest; its logs land in DIR.
-# Returns QEMU's status (124: timed out).
+# boot IMAGE INITRD DIR TIMEOUT [APPEND]: boot the guest; its logs land in
+# DIR. Returns QEMU's status (124: timed out).
 boot() {
-	local kver=$1 initrd=$2 dir=$3 limit=$4
+	local image=$1 initrd=$2 dir=$3 limit=$4 append=${5:-}
 	rm -f "$dir/console.log" "$dir/results.log"
 	# panic_on_warn and oops=panic turn any kernel WARN or oops into a
-	# panic; panic=-1 reboots at once and -no-reboot makes that an exit.
+	# panic; panic=-1 reboots at once and -no-reboot makes every reboot,
+	# the guest's own `reboot -f` at the end included, an exit.
 	timeout -k 10 "$limit" qemu-system-x86_64 \
 		-accel tcg -cpu max -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic" \
+		-kernel "$image" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic $append" \
 		-serial "file:$dir/console.log" -serial "file:$dir/results.log" \
 		</dev/null
 }

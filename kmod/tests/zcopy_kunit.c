@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zcopy_kunit.c - KUnit tests of zcopy's data path, on real kernel objects.
+ *
+ * What it shows: how to test a page-cache-to-socket path from inside the
+ * kernel. The files are tmpfs files made with shmem_file_setup() (one on
+ * a private huge=always tmpfs mount, for large folios), the sockets are
+ * TCP over loopback and AF_UNIX stream pairs made with sock_create_kern(),
+ * and every test looks at what only the kernel can see: which page each
+ * bio_vec names, the folio reference counts before, during and after a
+ * send, what the receiving socket got, and what each call returned.
+ *
+ * The reference counts are the point. zcopy takes one folio reference per
+ * bio_vec and the socket takes its own per fragment; once the receiver has
+ * read everything and both sockets are closed, every count must be back
+ * where it started. A reference not dropped (a leak: the page can never
+ * be freed) or dropped twice (a use-after-free waiting to happen) fails
+ * here, on any kernel with CONFIG_KUNIT.
+ *
+ * Built as zcopy_kunit.ko only against kernels with CONFIG_KUNIT (Kbuild):
+ * the module compiles the data path's sources into itself (below) instead
+ * of asking zcopy.ko to export its internals, so the static helpers are
+ * testable too and zcopy.ko's symbol table stays what it ships with.
+ * Loading it runs the suites; results appear as KTAP in the kernel log and
+ * in /sys/kernel/debug/kunit/<suite>/results, which make check counts.
+ */
+#include <kunit/test.h>
+#include <linux/cpu.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/in.h>
+#include <linux/mount.h>
+#include <linux/net.h>
+#include <linux/shmem_fs.h>
+#include <linux/un.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "../pages.c"
+#include "../sendpath.c"
+#include "../xfer.c"
+
+/* The byte at file offset @pos of every test file: position-dependent. */
+static u8 zt_byte(loff_t pos)
+{
+	return (u8)(pos * 7 + (pos >> 12) * 13 + 1);
+}
+
+/* A tmpfs file of @size bytes of zt_byte() (@mnt: NULL for shm_mnt). */
+static struct file *zt_file(struct kunit *test, struct vfsmount *mnt,
+			    size_t size)
+{
+	struct file *file;
+	loff_t pos = 0;
+	size_t i;
+	u8 *buf;
+
+	file = mnt ? shmem_file_setup_with_mnt(mnt, "zcopy-kunit", 0, VM_NORESERVE) :
+		     shmem_file_setup("zcopy-kunit", 0, VM_NORESERVE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	/* What open(2) of a regular file grants and a pseudo file lacks. */
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	if (!size)
+		return file;
+
+	buf = vmalloc(size);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < size; i++)
+		buf[i] = zt_byte(i);
+	KUNIT_ASSERT_EQ(test, kernel_write(file, buf, size, &pos), (ssize_t)size);
+	vfree(buf);
+	return file;
+}
+
+/* Does @page hold zt_byte() for file bytes [pos, pos + len) at @off? */
+static bool zt_page_holds(struct page *page, size_t off, size_t len, loff_t pos)
+{
+	u8 *p = kmap_local_page(page);
+	bool same = true;
+	size_t i;
+
+	for (i = 0; i < len && same; i++)
+		same = p[off + i] == zt_byte(pos + i);
+	kunmap_local(p);
+	return same;
+}
+
+/*
+ * Folio reference counts, compared exactly. First flush every CPU's LRU
+ * batches (each holds a reference on the folios it queues; see
+ * zc_lru_add_drain()), so that the counts hold only what the page cache,
+ * zcopy and the sockets hold.
+ */
+static void zt_drain_fn(struct work_struct *work)
+{
+	zc_lru_add_drain();
+}
+
+static void zt_drain_lru(void)
+{
+	struct work_struct work;
+	int cpu;
+
+	INIT_WORK_ONSTACK(&work, zt_drain_fn);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		queue_work_on(cpu, system_wq, &work);
+		flush_work(&work);
+	}
+	cpus_read_unlock();
+	destroy_work_on_stack(&work);
+}
+
+static int zt_ref(struct folio *folio)
+{
+	zt_drain_lru();
+	return folio_ref_count(folio);
+}
+
+/* The folio at @index of @file's page cache, with no reference kept. */
+static struct folio *zt_folio(struct file *file, pgoff_t index)
+{
+	struct folio *folio = zc_filemap_get_folio(file->f_mapping, index);
+
+	if (folio)
+		folio_put(folio);
+	return folio;
+}
+
+static struct zcopy_batch *zt_batch(struct kunit *test, unsigned int max)
+{
+	struct zcopy_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->max = max;
+	return b;
+}
+
+/* ---- pages.c: from a file range to bio_vecs ----------------------------- */
+
+/* A range that starts and ends mid-page: one bio_vec per page, cut right. */
+static void zt_fill_maps_range_to_pages(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 3 * PAGE_SIZE + 100);
+	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
+	size_t len = 2 * PAGE_SIZE + 10 - 100;
+	int ref[3], i;
+
+	for (i = 0; i < 3; i++)
+		ref[i] = zt_ref(zt_folio(file, i));
+
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, 100, len), (ssize_t)len);
+	KUNIT_ASSERT_EQ(test, b->nr, 3U);
+	KUNIT_EXPECT_EQ(test, b->len, len);
+	KUNIT_EXPECT_EQ(test, b->bvec[0].bv_offset, 100U);
+	KUNIT_EXPECT_EQ(test, b->bvec[0].bv_len, (unsigned int)PAGE_SIZE - 100);
+	KUNIT_EXPECT_EQ(test, b->bvec[1].bv_offset, 0U);
+	KUNIT_EXPECT_EQ(test, b->bvec[1].bv_len, (unsigned int)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, b->bvec[2].bv_offset, 0U);
+	KUNIT_EXPECT_EQ(test, b->bvec[2].bv_len, 10U);
+	for (i = 0; i < 3; i++) {
+		struct folio *folio = zt_folio(file, i);
+
+		/* The page cache's own page, not a copy of it ... */
+		KUNIT_EXPECT_PTR_EQ(test, b->bvec[i].bv_page, &folio->page);
+		/* ... holding the file's bytes ... */
+		KUNIT_EXPECT_TRUE(test, zt_page_holds(b->bvec[i].bv_page,
+						      b->bvec[i].bv_offset,
+						      b->bvec[i].bv_len,
+						      i ? i * PAGE_SIZE : 100));
+		/* ... pinned by exactly one reference per bio_vec. */
+		KUNIT_EXPECT_EQ(test, zt_ref(folio), ref[i] + 1);
+	}
+
+	zcopy_batch_release(b);
+	KUNIT_EXPECT_EQ(test, b->nr, 0U);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, zt_ref(zt_folio(file, i)), ref[i]);
+	fput(file);
+}
+
+/* The batch stops at b->max bio_vecs and reports the bytes it covers. */
+static void zt_fill_respects_batch_max(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 8 * PAGE_SIZE);
+	struct zcopy_batch *b = zt_batch(test, 2);
+
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 10, 8 * PAGE_SIZE - 10),
+			(ssize_t)(2 * PAGE_SIZE - 10));
+	KUNIT_EXPECT_EQ(test, b->nr, 2U);
+	zcopy_batch_release(b);
+	fput(file);
+}
+
+/* Past i_size there is nothing: the batch ends at end of file. */
+static void zt_fill_stops_at_eof(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 10000);
+	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
+
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 8000, 10000), 2000);
+	KUNIT_EXPECT_EQ(test, b->nr, 2U);
+	KUNIT_EXPECT_EQ(test, b->bvec[1].bv_len, 10000U - 2 * PAGE_SIZE);
+	zcopy_batch_release(b);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 10000, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 1 << 20, 1), 0);
+	KUNIT_EXPECT_EQ(test, b->nr, 0U);
+	fput(file);
+}
+
+/* A tmpfs hole is lent as the shared zero page: nothing is allocated. */
+static void zt_fill_sends_holes_as_zero_page(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 0);
+	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, 4 * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, 1, 3 * PAGE_SIZE),
+			(ssize_t)(3 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, b->nr, 4U);
+	for (i = 0; i < b->nr; i++) {
+		u8 *p = kmap_local_page(b->bvec[i].bv_page);
+
+		KUNIT_EXPECT_PTR_EQ(test, b->bvec[i].bv_page, ZERO_PAGE(0));
+		KUNIT_EXPECT_NULL(test, memchr_inv(p + b->bvec[i].bv_offset, 0,
+						   b->bvec[i].bv_len));
+		kunmap_local(p);
+	}
+	zcopy_batch_release(b);
+	/* Still a hole: zcopy did not populate the page cache. */
+	KUNIT_EXPECT_EQ(test, file->f_mapping->nrpages, 0UL);
+	fput(file);
+}
+
+/*
+ * A large folio is cut into one bio_vec per page, each page taking one
+ * reference on the folio, starting mid-page in one folio and going on
+ * into the next.
+ */
+static void zt_fill_splits_large_folios(struct kunit *test)
+{
+	char opts[] = "huge=always";
+	struct file_system_type *type = get_fs_type("tmpfs");
+	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
+	struct folio *f0, *f1;
+	struct vfsmount *mnt;
+	struct file *file;
+	loff_t pos;
+	size_t pmd = PMD_SIZE;
+	int ref0, ref1;
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		kunit_skip(test, "no CONFIG_TRANSPARENT_HUGEPAGE: no large tmpfs folios");
+	KUNIT_ASSERT_NOT_NULL(test, type);
+	mnt = vfs_kern_mount(type, SB_KERNMOUNT, type->name, opts);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mnt));
+	file = zt_file(test, mnt, 2 * pmd);
+	f0 = zt_folio(file, 0);
+	f1 = zt_folio(file, pmd >> PAGE_SHIFT);
+	KUNIT_ASSERT_NOT_NULL(test, f0);
+	KUNIT_ASSERT_NOT_NULL(test, f1);
+	KUNIT_ASSERT_EQ(test, folio_size(f0), pmd);
+	KUNIT_ASSERT_EQ(test, folio_size(f1), pmd);
+	ref0 = zt_ref(f0);
+	ref1 = zt_ref(f1);
+
+	pos = pmd - 1000;
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, pos, pmd),
+			(ssize_t)(1000 + (ZCOPY_BATCH_PAGES - 1) * PAGE_SIZE));
+	KUNIT_ASSERT_EQ(test, b->nr, (unsigned int)ZCOPY_BATCH_PAGES);
+	KUNIT_EXPECT_PTR_EQ(test, b->bvec[0].bv_page,
+			    folio_page(f0, (pmd >> PAGE_SHIFT) - 1));
+	KUNIT_EXPECT_EQ(test, b->bvec[0].bv_offset, (unsigned int)PAGE_SIZE - 1000);
+	KUNIT_EXPECT_EQ(test, b->bvec[0].bv_len, 1000U);
+	for (i = 1; i < b->nr; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, b->bvec[i].bv_page, folio_page(f1, i - 1));
+		KUNIT_EXPECT_EQ(test, b->bvec[i].bv_offset, 0U);
+		KUNIT_EXPECT_EQ(test, b->bvec[i].bv_len, (unsigned int)PAGE_SIZE);
+	}
+	KUNIT_EXPECT_TRUE(test, zt_page_holds(b->bvec[0].bv_page, PAGE_SIZE - 1000,
+					      1000, pos));
+	KUNIT_EXPECT_TRUE(test, zt_page_holds(b->bvec[5].bv_page, 0, PAGE_SIZE,
+					      pmd + 4 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, zt_ref(f0), ref0 + 1);
+	KUNIT_EXPECT_EQ(test, zt_ref(f1), ref1 + ZCOPY_BATCH_PAGES - 1);
+
+	zcopy_batch_release(b);
+	KUNIT_EXPECT_EQ(test, zt_ref(f0), ref0);
+	KUNIT_EXPECT_EQ(test, zt_ref(f1), ref1);
+	fput(file);
+	flush_delayed_fput();
+	kern_unmount(mnt);
+}
+
+/* Which files have pages to lend, and which go through the copy path. */
+static void zt_file_has_page_cache(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 100);
+	struct socket *sock;
+	struct file *sfile;
+
+	KUNIT_EXPECT_TRUE(test, zcopy_file_has_page_cache(file));
+	file->f_flags |= O_DIRECT;
+	KUNIT_EXPECT_FALSE(test, zcopy_file_has_page_cache(file));
+	file->f_flags &= ~O_DIRECT;
+	fput(file);
+
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0,
+					       &sock), 0);
+	sfile = sock_alloc_file(sock, 0, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sfile));
+	KUNIT_EXPECT_FALSE(test, zcopy_file_has_page_cache(sfile));
+	fput(sfile);
+}
+
+/* compat.h: a page-cache miss is NULL on every kernel, a hit a folio. */
+static void zt_compat_filemap_get_folio(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, PAGE_SIZE);
+	struct folio *folio;
+
+	KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, 8 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_NULL(test, zc_filemap_get_folio(file->f_mapping, 5));
+	folio = zc_filemap_get_folio(file->f_mapping, 0);
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	KUNIT_EXPECT_EQ(test, folio->index, 0UL);
+	folio_put(folio);
+	fput(file);
+}
+
+static struct kunit_case zt_pages_cases[] = {
+	KUNIT_CASE(zt_fill_maps_range_to_pages),
+	KUNIT_CASE(zt_fill_respects_batch_max),
+	KUNIT_CASE(zt_fill_stops_at_eof),
+	KUNIT_CASE(zt_fill_sends_holes_as_zero_page),
+	KUNIT_CASE(zt_fill_splits_large_folios),
+	KUNIT_CASE(zt_file_has_page_cache),
+	KUNIT_CASE(zt_compat_filemap_get_folio),
+	{}
+};
+
+static struct kunit_suite zt_pages_suite = {
+	.name = "zcopy_pages",
+	.test_cases = zt_pages_cases,
+};
+
+/* ---- sendpath.c and xfer.c: pages into sockets -------------------------- */
+
+static atomic_t zt_pairs = ATOMIC_INIT(0);
+
+/* A connected pair: @tx sends, @rx receives (TCP over lo, or AF_UNIX). */
+struct zt_pair {
+	struct socket *tx, *rx;
+};
+
+static void zt_pair(struct kunit *test, int family, struct zt_pair *p)
+{
+	struct sockaddr_storage ss = {};
+	struct socket *lsn;
+	int len, proto = family == AF_UNIX ? 0 : IPPROTO_TCP;
+
+	if (family == AF_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+
+		/* An abstract name (leading NUL), unique per pair. */
+		sun->sun_family = AF_UNIX;
+		len = offsetof(struct sockaddr_un, sun_path) + 1 +
+		      snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
+			       "zcopy-kunit-%d", atomic_inc_return(&zt_pairs));
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*sin);
+	}
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, family, SOCK_STREAM,
+					       proto, &lsn), 0);
+	KUNIT_ASSERT_EQ(test, kernel_bind(lsn, (struct sockaddr *)&ss, len), 0);
+	KUNIT_ASSERT_EQ(test, kernel_listen(lsn, 1), 0);
+	if (family == AF_INET)
+		KUNIT_ASSERT_GT(test, kernel_getsockname(lsn, (struct sockaddr *)&ss), 0);
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, family, SOCK_STREAM,
+					       proto, &p->tx), 0);
+	KUNIT_ASSERT_EQ(test, kernel_connect(p->tx, (struct sockaddr *)&ss, len, 0), 0);
+	KUNIT_ASSERT_EQ(test, kernel_accept(lsn, &p->rx, 0), 0);
+	sock_release(lsn);
+	/* A test that hangs is a test that never reports. */
+	p->rx->sk->sk_rcvtimeo = 10 * HZ;
+	p->tx->sk->sk_sndtimeo = 10 * HZ;
+}
+
+/* Receive up to @len bytes; @wait: block for all of them. */
+static size_t zt_recv(struct socket *sock, u8 *buf, size_t len, bool wait)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct kvec kv = { .iov_base = buf + got, .iov_len = len - got };
+		struct msghdr msg = {};
+		int ret;
+
+		ret = kernel_recvmsg(sock, &msg, &kv, 1, len - got,
+				     wait ? 0 : MSG_DONTWAIT);
+		if (ret <= 0)
+			break;
+		got += ret;
+	}
+	return got;
+}
+
+/* Do @len bytes of @buf equal zt_byte() from file offset @pos? */
+static bool zt_buf_holds(const u8 *buf, size_t len, loff_t pos)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != zt_byte(pos + i))
+			return false;
+	return true;
+}
+
+/*
+ * Wait (up to 2 s) for the folio reference counts of @file's first @nr
+ * pages to come back to @ref: the sockets drop theirs when the skbs are
+ * freed, which on TCP waits for the peer's ACK, in softirq context.
+ */
+static bool zt_refs_back(struct file *file, const int *ref, unsigned int nr)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		unsigned int i;
+
+		zt_drain_lru();
+		for (i = 0; i < nr; i++)
+			if (folio_ref_count(zt_folio(file, i)) != ref[i])
+				break;
+		if (i == nr)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/*
+ * The proof of zero-copy from inside: after zcopy_batch_send() and
+ * zcopy_batch_release(), zcopy holds no reference, yet each page's count
+ * is still raised, because an skb fragment holds it. Once the receiver
+ * has read the bytes and the sockets are gone, every count is back.
+ */
+static void zt_send_lends_pages(struct kunit *test, int family)
+{
+	const unsigned int nr = 5;
+	struct file *file = zt_file(test, NULL, nr * PAGE_SIZE);
+	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
+	size_t len = nr * PAGE_SIZE - 300;
+	struct zt_pair p;
+	int ref[5];
+	unsigned int i;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < nr; i++)
+		ref[i] = zt_ref(zt_folio(file, i));
+	zt_pair(test, family, &p);
+	KUNIT_EXPECT_TRUE(test, zcopy_sock_takes_pages(p.tx));
+
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, 300, len), (ssize_t)len);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_send(p.tx, b, 0), (ssize_t)len);
+	zcopy_batch_release(b);
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_GT_MSG(test, zt_ref(zt_folio(file, i)), ref[i],
+				    "page %u was copied, not lent", i);
+
+	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, len, true), len);
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, len, 300));
+	sock_release(p.tx);
+	sock_release(p.rx);
+	KUNIT_EXPECT_TRUE_MSG(test, zt_refs_back(file, ref, nr),
+			      "a page reference was leaked or dropped twice");
+	fput(file);
+}
+
+static void zt_send_tcp_lends_pages(struct kunit *test)
+{
+	zt_send_lends_pages(test, AF_INET);
+}
+
+static void zt_send_unix_lends_pages(struct kunit *test)
+{
+	zt_send_lends_pages(test, AF_UNIX);
+}
+
+/* A datagram socket with no route yet: zcopy cannot promise zero-copy. */
+static void zt_udp_unconnected_counts_copy(struct kunit *test)
+{
+	struct socket *sock;
+
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, AF_INET, SOCK_DGRAM,
+					       IPPROTO_UDP, &sock), 0);
+	KUNIT_EXPECT_FALSE(test, zcopy_sock_takes_pages(sock));
+	sock_release(sock);
+}
+
+/* A socket of the pair, as a file, and the ioctl argument for a send. */
+static struct file *zt_sock_file(struct kunit *test, struct socket *sock)
+{
+	struct file *f = sock_alloc_file(sock, 0, NULL);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	return f;
+}
+
+/*
+ * The whole transfer, as the ioctl runs it: 200000 bytes from offset 1000
+ * of a 256 KiB file, non-blocking, the receiver draining between calls.
+ * Every byte arrives, every byte is counted as zero-copy, the offset
+ * advances, the file position does not move, and no reference is left.
+ */
+static void zt_sendfile_counts_zero_copy(struct kunit *test)
+{
+	const unsigned int nr = 64;
+	struct file *file = zt_file(test, NULL, nr * PAGE_SIZE);
+	struct zcopy_sendfile a = {
+		.flags = ZCOPY_SEND_OFFSET | ZCOPY_SEND_DONTWAIT,
+		.offset = 1000,
+	};
+	size_t total = 200000, sent = 0, got = 0;
+	u64 zc = 0, copied = 0;
+	struct file *out;
+	struct zt_pair p;
+	int *ref, tries;
+	unsigned int i;
+	u8 *buf;
+
+	ref = kunit_kcalloc(test, nr, sizeof(*ref), GFP_KERNEL);
+	buf = kunit_kzalloc(test, total, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ref);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < nr; i++)
+		ref[i] = zt_ref(zt_folio(file, i));
+	zt_pair(test, AF_INET, &p);
+	out = zt_sock_file(test, p.tx);
+
+	for (tries = 0; sent < total && tries < 10000; tries++) {
+		ssize_t ret;
+
+		a.count = total - sent;
+		a.zc_bytes = 0;
+		a.copied_bytes = 0;
+		ret = zcopy_sendfile_files(file, out, &a);
+		if (ret == -EAGAIN) {
+			got += zt_recv(p.rx, buf + got, total - got, true);
+			continue;
+		}
+		KUNIT_ASSERT_GT(test, ret, 0);
+		sent += ret;
+		zc += a.zc_bytes;
+		copied += a.copied_bytes;
+		KUNIT_EXPECT_EQ(test, a.offset, 1000ULL + sent);
+		got += zt_recv(p.rx, buf + got, total - got, false);
+	}
+	KUNIT_EXPECT_EQ(test, sent, total);
+	KUNIT_EXPECT_EQ(test, zc, (u64)total);
+	KUNIT_EXPECT_EQ(test, copied, 0ULL);
+	KUNIT_EXPECT_EQ(test, file->f_pos, 0LL);
+	got += zt_recv(p.rx, buf + got, total - got, true);
+	KUNIT_EXPECT_EQ(test, got, total);
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, total, 1000));
+
+	fput(out); /* releases p.tx */
+	sock_release(p.rx);
+	flush_delayed_fput();
+	KUNIT_EXPECT_TRUE_MSG(test, zt_refs_back(file, ref, nr),
+			      "a page reference was leaked or dropped twice");
+	fput(file);
+}
+
+/* Without ZCOPY_SEND_OFFSET the file position is used and advanced. */
+static void zt_sendfile_uses_file_position(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 3 * PAGE_SIZE);
+	struct zcopy_sendfile a = { .count = 5000 };
+	struct file *out;
+	struct zt_pair p;
+	u8 *buf = kunit_kzalloc(test, 5000, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	zt_pair(test, AF_INET, &p);
+	out = zt_sock_file(test, p.tx);
+	file->f_pos = 4000;
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), 5000);
+	KUNIT_EXPECT_EQ(test, file->f_pos, 9000LL);
+	KUNIT_EXPECT_EQ(test, a.offset, 9000ULL);
+	KUNIT_EXPECT_EQ(test, a.zc_bytes, 5000ULL);
+	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, 5000, true), (size_t)5000);
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 5000, 4000));
+	/* Clamped at end of file, as sendfile(2): 3 pages - 9000 bytes. */
+	a.count = 1 << 20;
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a),
+			(ssize_t)(3 * PAGE_SIZE - 9000));
+	KUNIT_EXPECT_EQ(test, file->f_pos, (loff_t)(3 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), 0);
+	fput(out);
+	sock_release(p.rx);
+	fput(file);
+}
+
+/* The copy path: bytes arrive, and are all counted as copied. */
+static void zt_copy_path_counts_copies(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 20 * PAGE_SIZE);
+	struct zcopy_sendfile a = {};
+	size_t len = 18 * PAGE_SIZE + 5;
+	loff_t pos = 333;
+	struct zt_pair p;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	zt_pair(test, AF_INET, &p);
+	KUNIT_EXPECT_EQ(test, zcopy_xfer_copy(file, p.tx, &pos, len, 0, &a),
+			(ssize_t)len);
+	KUNIT_EXPECT_EQ(test, pos, 333LL + len);
+	KUNIT_EXPECT_EQ(test, a.copied_bytes, (u64)len);
+	KUNIT_EXPECT_EQ(test, a.zc_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, len, true), len);
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, len, 333));
+	sock_release(p.tx);
+	sock_release(p.rx);
+	fput(file);
+}
+
+/*
+ * sendfile(2)'s checks, one row each, in do_sendfile()'s order. Each row
+ * breaks one thing of a good call and restores it after.
+ */
+static void zt_sendfile_rejects_bad_input(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 2 * PAGE_SIZE);
+	struct file *other = zt_file(test, NULL, 10);
+	struct zcopy_sendfile a;
+	struct file *out;
+	struct zt_pair p;
+
+	zt_pair(test, AF_INET, &p);
+	out = zt_sock_file(test, p.tx);
+
+#define ZT_ROW(in_, out_, flags_, offset_, count_, want)                          \
+	do {                                                                      \
+		a = (struct zcopy_sendfile){ .flags = (flags_),                   \
+					     .offset = (offset_),                 \
+					     .count = (count_) };                 \
+		KUNIT_EXPECT_EQ_MSG(test, zcopy_sendfile_files(in_, out_, &a),    \
+				    (ssize_t)(want), "row: %s", #want);           \
+	} while (0)
+
+	/* Nothing asked, nothing sent; past end of file, nothing either. */
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 0, 0);
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 2 * PAGE_SIZE, 10, 0);
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 1ULL << 40, 10, 0);
+	/* Negative and overflowing ranges (rw_verify_area()). */
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, -1LL, 10, -EINVAL);
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, LLONG_MAX - 10, 100, -EINVAL);
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 1ULL << 63, -EINVAL);
+	/* Bad descriptors: no out file, out not a socket. */
+	ZT_ROW(file, NULL, ZCOPY_SEND_OFFSET, 0, 10, -EBADF);
+	ZT_ROW(file, other, ZCOPY_SEND_OFFSET, 0, 10, -ENOTSOCK);
+	/* An in file not open for reading, an out not open for writing. */
+	file->f_mode &= ~FMODE_READ;
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 10, -EBADF);
+	file->f_mode |= FMODE_READ;
+	out->f_mode &= ~FMODE_WRITE;
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 10, -EBADF);
+	out->f_mode |= FMODE_WRITE;
+	/* An offset on a file without pread: ESPIPE, as for a pipe. */
+	file->f_mode &= ~FMODE_PREAD;
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 10, -ESPIPE);
+	file->f_mode |= FMODE_PREAD;
+	/* What splice refuses: an O_APPEND output, an unseekable input. */
+	out->f_flags |= O_APPEND;
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 10, -EINVAL);
+	out->f_flags &= ~O_APPEND;
+	file->f_mode &= ~FMODE_LSEEK;
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 10, -EINVAL);
+	file->f_mode |= FMODE_LSEEK;
+	/* And the good call, to show the rows above failed for their reason. */
+	ZT_ROW(file, out, ZCOPY_SEND_OFFSET, 0, 10, 10);
+#undef ZT_ROW
+
+	fput(out);
+	sock_release(p.rx);
+	fput(other);
+	fput(file);
+}
+
+/* A full non-blocking socket: -EAGAIN, and nothing is lost by it. */
+static void zt_sendfile_full_socket_eagain(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 64 * PAGE_SIZE);
+	struct zcopy_sendfile a = { .flags = ZCOPY_SEND_OFFSET | ZCOPY_SEND_DONTWAIT };
+	size_t sent = 0;
+	struct file *out;
+	struct zt_pair p;
+	ssize_t ret = 0;
+	int i;
+
+	zt_pair(test, AF_INET, &p);
+	out = zt_sock_file(test, p.tx);
+	for (i = 0; i < 100000; i++) {
+		a.offset = sent % (64 * PAGE_SIZE);
+		a.count = 64 * PAGE_SIZE - a.offset;
+		ret = zcopy_sendfile_files(file, out, &a);
+		if (ret <= 0)
+			break;
+		sent += ret;
+	}
+	KUNIT_EXPECT_EQ(test, ret, (ssize_t)-EAGAIN);
+	KUNIT_EXPECT_GT(test, sent, (size_t)0);
+	fput(out);
+	sock_release(p.rx);
+	fput(file);
+}
+
+static struct kunit_case zt_send_cases[] = {
+	KUNIT_CASE(zt_send_tcp_lends_pages),
+	KUNIT_CASE(zt_send_unix_lends_pages),
+	KUNIT_CASE(zt_udp_unconnected_counts_copy),
+	KUNIT_CASE(zt_sendfile_counts_zero_copy),
+	KUNIT_CASE(zt_sendfile_uses_file_position),
+	KUNIT_CASE(zt_copy_path_counts_copies),
+	KUNIT_CASE(zt_sendfile_rejects_bad_input),
+	KUNIT_CASE(zt_sendfile_full_socket_eagain),
+	{}
+};
+
+static struct kunit_suite zt_send_suite = {
+	.name = "zcopy_send",
+	.test_cases = zt_send_cases,
+};
+
+kunit_test_suites(&zt_pages_suite, &zt_send_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the zcopy data path");
+MODULE_LICENSE("GPL");
