@@ -9,7 +9,8 @@ PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs cpio gzip xz-utils
-dkms sparse clang-format linux-source-6.12"
+dkms sparse clang-format linux-source-6.12
+liburing-dev gnuplot-nox"
 
 missing=""
 for p in $PKGS; do
