@@ -100,9 +100,10 @@ add_module_rec() {
 	echo "$name" >>"$root/lib/modules/zc/order"
 }
 
-# build_initramfs KVER KO MODE OUT: the guest's root file system.
+# build_initramfs KVER KO MODE OUT [ENV-LINE]: the guest's root file
+# system; ENV-LINE (NAME=value) is added to the guest's /zc/env.
 build_initramfs() {
-	local kver=$1 ko=$2 mode=$3 out=$4 root
+	local kver=$1 ko=$2 mode=$3 out=$4 extra=${5:-} root
 	root=$(mktemp -d)
 	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,zc,lib/modules}
 	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
@@ -118,37 +119,40 @@ build_initramfs() {
 	cp -L "$(command -v ethtool)" "$root/sbin/ethtool"
 	cp -L "$(command -v mke2fs)" "$root/sbin/mke2fs"
 	copy_elf "$root" "$root/sbin/ip" "$root/sbin/ethtool" "$root/sbin/mke2fs" \
-		"$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest"
+		"$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest" "$ZC_BUILD/tests/zcbench"
 
 	# The library where a package would install it: found by soname.
 	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
+	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$ko" "$root/zc/zcopy.ko"
 	# kTLS and the AES-GCM it asks the crypto API for (no modprobe in
 	# the guest to load them on demand).
 	add_modules "$kver" "$root" veth loop overlay tls ctr gcm ghash-generic || return 1
 
-	cp "$ZC_TOP"/tests/guest/*.sh "$root/zc/"
+	cp "$ZC_TOP"/tests/guest/*.sh "$ZC_TOP/tests/bench/guest/bench.sh" "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
 	chmod +x "$root/init" "$root"/zc/*.sh
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
 	printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
 	printf 'ZC_MODE=%s\nZC_VERSION=%s\n' "$mode" "$ZC_VERSION" >"$root/zc/env"
+	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$root/zc/env"
 
 	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
 	rm -rf "$root"
 }
 
-# boot KVER INITRD DIR TIMEOUT: boot the guest; its logs land in DIR.
-# Returns QEMU's status (124: timed out).
+# boot KVER INITRD DIR TIMEOUT [MEM-MIB]: boot the guest (2048 MiB of
+# memory unless told); its logs land in DIR. Returns QEMU's status
+# (124: timed out).
 boot() {
-	local kver=$1 initrd=$2 dir=$3 limit=$4
+	local kver=$1 initrd=$2 dir=$3 limit=$4 mem=${5:-2048}
 	rm -f "$dir/console.log" "$dir/results.log"
 	# panic_on_warn and oops=panic turn any kernel WARN or oops into a
 	# panic; panic=-1 reboots at once and -no-reboot makes that an exit.
 	timeout -k 10 "$limit" qemu-system-x86_64 \
-		-accel tcg -cpu max -smp 2 -m 2048 \
+		-accel tcg -cpu max -smp 2 -m "$mem" \
 		-nodefaults -display none -no-reboot \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic" \
