@@ -281,6 +281,10 @@ static void receiver_main(struct link *l, int ctl)
 	exit(0);
 }
 
+/* The sender's ends of the receivers' control sockets, for the children. */
+static int ctl_fds[4];
+static int n_ctl_fds;
+
 static void link_start(struct link *l)
 {
 	int sv[2];
@@ -291,11 +295,16 @@ static void link_start(struct link *l)
 	if (l->pid < 0)
 		fatal("fork");
 	if (l->pid == 0) {
+		/* Hold no other receiver's control socket open: each must
+		 * see EOF when the sender closes its end. */
+		for (int i = 0; i < n_ctl_fds; i++)
+			close(ctl_fds[i]);
 		close(sv[0]);
 		receiver_main(l, sv[1]);
 	}
 	close(sv[1]);
 	l->ctl = sv[0];
+	ctl_fds[n_ctl_fds++] = l->ctl;
 	if (read(l->ctl, &l->port, sizeof(l->port)) != sizeof(l->port))
 		fatal("receiver for %s did not start", l->name);
 }
@@ -304,6 +313,9 @@ static void link_stop(struct link *l)
 {
 	close(l->ctl);
 	waitpid(l->pid, NULL, 0);
+	for (int i = 0; i < n_ctl_fds; i++)
+		if (ctl_fds[i] == l->ctl)
+			ctl_fds[i] = ctl_fds[--n_ctl_fds];
 }
 
 static int link_connect(struct link *l)
@@ -893,6 +905,9 @@ static void run_sample(struct link *l, const struct method *m, struct bfile *f, 
 	if (write(l->ctl, &cmd, sizeof(cmd)) != sizeof(cmd))
 		fatal("ctl");
 	x.sock = link_connect(l);
+	/* A stalled transfer fails its sample instead of hanging the run. */
+	setsockopt(x.sock, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ .tv_sec = 60 },
+		   sizeof(struct timeval));
 	if (m->prepare && m->prepare(&x) < 0) {
 		snprintf(s->why, sizeof(s->why), "prepare: %s", strerror(errno));
 		failed = 1;
@@ -1312,6 +1327,11 @@ static int bench(struct opts *o)
 					if (row[m].missing || row[m].failed)
 						continue;
 					run_sample(l, &methods[m], &f, copies, 0, s);
+					if (s->ok)
+						fprintf(stderr,
+							"#   %s %s round %d %s: %.0f MiB/s\n",
+							l->name, buf, r, methods[m].id,
+							mibps_of(s));
 					if (!s->ok) {
 						row[m].failed = 1;
 						snprintf(row[m].why, sizeof(row[m].why),
@@ -1494,7 +1514,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	char links[] = "lo,veth";
-	struct opts o = { .dir = "/tmp", .reps = 5, .target = 16 * MiB };
+	struct opts o = { .dir = "/tmp", .reps = 5, .target = 64 * MiB };
 	int i = 2;
 
 	if (argc < 2)
