@@ -5,6 +5,8 @@
 #   make            module for the running kernel (or KDIR=...), library, CLI
 #   make demo       install what is missing, boot a VM, send a file
 #   make check      install what is missing, run every test on 6.1 and 6.12
+#   make bench      install what is missing, benchmark every file-to-socket
+#                   method on 6.1 and 6.12 (results in build/bench/)
 #   make install    install module, library, headers and CLI on this machine
 #   make dkms-install  register the module with dkms instead
 #
@@ -29,7 +31,7 @@ LIB := $(B)/lib/libzcopy.so.$(VERSION)
 USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
 	     $(B)/tests/zctest
 
-.PHONY: all module userspace check demo deps install install-module \
+.PHONY: all module userspace check bench demo deps install install-module \
 	install-userspace dkms-install clean
 
 all: module userspace
@@ -58,16 +60,27 @@ $(B)/tests/zctest: $(ZCTEST_SRC) tests/guest/common.h userspace/lib/zcopy.h $(B)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $(ZCTEST_SRC) -L$(B)/lib -lzcopy
 
+# The benchmark's guest program; it needs liburing (liburing-dev, from
+# make deps), which is why it is not part of `make userspace`.
+ZCBENCH := $(B)/tests/zcbench
+$(ZCBENCH): tests/bench/zcbench.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy -luring
+
 # The packages the VM tests need (kernels, headers, QEMU, busybox).
 deps:
 	tests/vm/deps.sh
 
 check: deps
-	$(MAKE) userspace
+	$(MAKE) userspace $(ZCBENCH)
 	tests/vm/check.sh
 
+bench: deps
+	$(MAKE) userspace $(ZCBENCH)
+	tests/bench/bench.sh
+
 demo: deps
-	$(MAKE) userspace
+	$(MAKE) userspace $(ZCBENCH)
 	tests/vm/demo.sh
 
 install: install-module install-userspace

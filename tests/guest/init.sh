@@ -20,6 +20,7 @@ echo "# guest: Linux $(uname -r), mode $ZC_MODE"
 case $ZC_MODE in
 check) /zc/run.sh ;;
 demo) /zc/demo.sh ;;
+bench) /zc/bench.sh ;;
 esac
 echo "ZCOPY-GUEST-DONE status=$?"
 sync

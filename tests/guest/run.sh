@@ -80,26 +80,12 @@ for m in $(cat /lib/modules/zc/order); do
 done
 
 # ---- a peer namespace over veth ------------------------------------------
+. /zc/peer.sh
 # A process in a new network namespace holds it; zctest enters it through
 # /proc/PID/ns/net to listen there, and connects from this namespace. A
 # second veth pair has scatter-gather off at both ends: with TCP_MD5SIG
 # (which turns GSO off) TCP over it must copy.
-unshare -n sleep 100000 &
-PEER=$!
-i=0
-while [ "$(readlink /proc/$PEER/ns/net)" = "$(readlink /proc/self/ns/net)" ] && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-setup_veth() {
-	/sbin/ip link add zc0 type veth peer name zc1 &&
-		/sbin/ip link set zc1 netns "$PEER" &&
-		/sbin/ip addr add 192.0.2.1/24 dev zc0 &&
-		/sbin/ip link set zc0 up &&
-		nsenter -t "$PEER" -n /sbin/ip addr add 192.0.2.2/24 dev zc1 &&
-		nsenter -t "$PEER" -n /sbin/ip link set zc1 up &&
-		nsenter -t "$PEER" -n /sbin/ip link set lo up
-}
+start_peer
 check "veth pair between two network namespaces" setup_veth
 setup_nosg() {
 	/sbin/ip link add zc2 type veth peer name zc3 &&
@@ -154,6 +140,27 @@ fi
 # transfer tests must report failures.
 check "zctest selftest: a corrupted received byte fails the transfer tests" \
 	sh -c '/zc/zctest selftest >/dev/null'
+
+# ---- the benchmark's smoke test ------------------------------------------
+# Not a benchmark (make bench is): every method of tests/bench/zcbench.c
+# sends two odd-sized files over loopback and veth, and the receiver's
+# checksum must equal the file's. With --corrupt the receiver flips a bit,
+# and the smoke test must fail: it can.
+/zc/zcbench smoke --dir /tmp >/tmp/zcbench.out 2>&1
+status=$?
+cat /tmp/zcbench.out
+line=$(grep -E '^zcbench: [0-9]+ passed, [0-9]+ failed$' /tmp/zcbench.out)
+if [ -n "$line" ]; then
+	set -- $line
+	P=$((P + $2))
+	F=$((F + $4))
+	[ "$4" = 0 ] || [ $status != 0 ] || notok "zcbench smoke exit status with failures"
+	[ "$4" != 0 ] || [ $status = 0 ] || notok "zcbench smoke exited $status with no failure"
+else
+	notok "zcbench smoke ended without its summary line (status $status)"
+fi
+check "zcbench smoke selftest: a corrupted received byte fails it" \
+	sh -c '! /zc/zcbench smoke --corrupt --links lo --dir /tmp >/dev/null 2>&1'
 
 # ---- debug kernels: allocation failures ---------------------------------
 # failslab fails slab allocations (GFP_KERNEL ones too) with probability

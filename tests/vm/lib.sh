@@ -135,18 +135,19 @@ build_initramfs() {
 	cp -L "$(command -v ethtool)" "$root/sbin/ethtool"
 	cp -L "$(command -v mke2fs)" "$root/sbin/mke2fs"
 	copy_elf "$root" "$root/sbin/ip" "$root/sbin/ethtool" "$root/sbin/mke2fs" \
-		"$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest"
+		"$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest" "$ZC_BUILD/tests/zcbench"
 
 	# The library where a package would install it: found by soname.
 	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
+	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$kodir"/*.ko "$root/zc/"
 	# kTLS and the AES-GCM it asks the crypto API for (no modprobe in
 	# the guest to load them on demand).
 	add_modules "$moddir" "$root" veth loop overlay tls ctr gcm ghash-generic || return 1
 
-	cp "$ZC_TOP"/tests/guest/*.sh "$root/zc/"
+	cp "$ZC_TOP"/tests/guest/*.sh "$ZC_TOP/tests/bench/guest/bench.sh" "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
 	chmod +x "$root/init" "$root"/zc/*.sh
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
@@ -158,7 +159,8 @@ build_initramfs() {
 }
 
 # boot IMAGE INITRD DIR TIMEOUT [APPEND]: boot the guest; its logs land in
-# DIR. Returns QEMU's status (124: timed out).
+# DIR. ZC_GUEST_MEM: its memory in MiB (2048).
+# Returns QEMU's status (124: timed out).
 boot() {
 	local image=$1 initrd=$2 dir=$3 limit=$4 append=${5:-}
 	rm -f "$dir/console.log" "$dir/results.log"
@@ -166,7 +168,7 @@ boot() {
 	# panic; panic=-1 reboots at once and -no-reboot makes every reboot,
 	# the guest's own `reboot -f` at the end included, an exit.
 	timeout -k 10 "$limit" qemu-system-x86_64 \
-		-accel tcg -cpu max -smp 2 -m 2048 \
+		-accel tcg -cpu max -smp 2 -m "${ZC_GUEST_MEM:-2048}" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$image" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic $append" \

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: the benchmark on each kernel, and its report.
+#
+# For each kernel (tests/vm/kernels.sh): build zcopy.ko, boot QEMU with the
+# bench initramfs (tests/bench/guest/bench.sh runs zcbench in the guest),
+# cut the guest's table, JSON and plot data out of the serial log into
+# build/bench/KVER/, and check the kernel log stayed clean. Then join the
+# kernels into build/bench/bench.txt, bench.json and throughput.svg
+# (gnuplot). Exits non-zero if any kernel's run failed.
+#
+# Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
+# --sizes 4K,16M"), ZC_BENCH_MEM (guest memory, MiB; default 3072),
+# ZC_BENCH_TIMEOUT (seconds per kernel; default 1500), ZC_KERNELS.
+set -u
+. "$(dirname "$0")/../vm/lib.sh"
+
+OUT=$ZC_BUILD/bench
+ARGS=${ZC_BENCH_ARGS:-}
+MEM=${ZC_BENCH_MEM:-3072}
+LIMIT=${ZC_BENCH_TIMEOUT:-1500}
+mkdir -p "$OUT"
+rc=0
+done_kernels=""
+
+# section NAME LOG: the lines between "==> NAME <==" and the next "==>".
+section() {
+	awk -v want="==> $1 <==" '$0 == want { on = 1; next } /^==> / { on = 0 } on' "$2"
+}
+
+for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
+	dir=$OUT/$kver
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "=== $kver"
+	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
+	build_initramfs "/lib/modules/$kver" "$kodir" bench "$dir/initramfs.gz" \
+		"ZC_BENCH_ARGS=\"$ARGS\"" || { rc=1; continue; }
+	t0=$SECONDS
+	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
+	qrc=$?
+	tr -d '\r' <"$dir/results.log" >"$dir/guest.log"
+	for f in table.txt results.json lo.dat veth.dat; do
+		section "$f" "$dir/guest.log" >"$dir/$f"
+		[ -s "$dir/$f" ] || rm -f "$dir/$f"
+	done
+	if [ $qrc != 0 ] || ! grep -q '^BENCH-STATUS 0$' "$dir/guest.log" ||
+		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ ! -s "$dir/results.json" ]; then
+		echo "not ok - benchmark on $kver (qemu status $qrc; see $dir/guest.log)"
+		grep -E '^(zcbench|BENCH)' "$dir/guest.log" | head -n 20
+		rc=1
+	else
+		echo "ok - benchmark on $kver ($((SECONDS - t0)) s)"
+	fi
+	if grep -aE "$ZC_BAD_KLOG" "$dir/console.log" >"$dir/bad-klog.txt"; then
+		echo "not ok - kernel log is clean: see $dir/console.log"
+		head -n 30 "$dir/bad-klog.txt"
+		rc=1
+	fi
+	[ -s "$dir/results.json" ] && done_kernels="$done_kernels $kver"
+done
+
+[ -n "$done_kernels" ] || { echo "no kernel produced results" >&2; exit 1; }
+
+# bench.txt: every kernel's tables, one after the other.
+{
+	echo "zcopy benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), zcopy $ZC_VERSION" \
+		"($(git -C "$ZC_TOP" describe --always --dirty 2>/dev/null || echo '?'))"
+	echo "command: make bench${ARGS:+ (ZC_BENCH_ARGS=\"$ARGS\")}; guest: QEMU TCG," \
+		"2 vCPUs, $MEM MiB; host: $(nproc) CPUs"
+	for kver in $done_kernels; do
+		echo
+		cat "$OUT/$kver/table.txt"
+	done
+} >"$OUT/bench.txt"
+
+# bench.json: {"generated", "command", "kernels": [zcbench's object per kernel]}.
+{
+	printf '{"generated": "%s", "zcopy_version": "%s", "command": "make bench", ' \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ZC_VERSION"
+	printf '"zcbench_args": "%s", "guest_memory_MiB": %s, "kernels": [' "$ARGS" "$MEM"
+	sep=""
+	for kver in $done_kernels; do
+		printf '%s' "$sep"
+		tr -d '\n' <"$OUT/$kver/results.json"
+		sep=", "
+	done
+	printf ']}\n'
+} >"$OUT/bench.json"
+
+# throughput.svg: one panel per kernel and link, throughput against size.
+plot="$OUT/plot.gp"
+nk=$(echo $done_kernels | wc -w)
+{
+	echo "set terminal svg size 1400,$((480 * nk)) dynamic font 'Sans,11'"
+	echo "set output '$OUT/throughput.svg'"
+	echo "set multiplot layout $nk,2 title 'zcopy benchmark: median throughput vs file size (QEMU TCG guest: compare ratios, not absolute values)'"
+	echo "set logscale xy 2"
+	echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '512M' 536870912, '1G' 1073741824)"
+	echo "set xlabel 'file size'"
+	echo "set ylabel 'MiB/s'"
+	echo "set grid"
+	echo "set key left top font 'Sans,9'"
+	echo "set datafile missing 'NaN'"
+	for kver in $done_kernels; do
+		for link in lo veth; do
+			dat=$OUT/$kver/$link.dat
+			[ -s "$dat" ] || continue
+			echo "set title 'Linux $kver, $link'"
+			ncol=$(head -n 1 "$dat" | wc -w)
+			printf "plot for [i=2:%d] '%s' using 1:i with linespoints lw (i==%d?3:1.2) title columnheader(i)\n" \
+				"$ncol" "$dat" "$ncol"
+		done
+	done
+	echo "unset multiplot"
+} >"$plot"
+# columnheader() needs the header without the leading '#'.
+for kver in $done_kernels; do
+	for link in lo veth; do
+		[ -s "$OUT/$kver/$link.dat" ] && sed -i '1s/^# //' "$OUT/$kver/$link.dat"
+	done
+done
+gnuplot "$plot" || rc=1
+
+cat "$OUT/bench.txt"
+echo "==="
+echo "results: $OUT/bench.txt, $OUT/bench.json, $OUT/throughput.svg"
+exit $rc
