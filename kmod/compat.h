@@ -79,7 +79,11 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
 
 #else /* !ZC_HAVE_SKB_SPLICE_FROM_ITER: 6.1 */
 
-#define ZC_SEND_MECHANISM "kernel_sendpage()"
+#include <net/inet_common.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#define ZC_SEND_MECHANISM "kernel_sendpage(), TCP: tcp_sendpage_locked()"
 
 /* inet6_dgram_ops has no ->sendpage before 6.5: UDP over IPv6 copies. */
 #define ZC_UDP6_TAKES_PAGES false
@@ -95,6 +99,69 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
  */
 #define ZC_ULP_TAKES_PAGES false
 
+/* MSG_SENDPAGE_NOTLAST on every page but the last of the whole send. */
+static inline int zc_sendpage_flags(unsigned int i, unsigned int nr,
+				    int msg_flags)
+{
+	if (i + 1 < nr)
+		msg_flags |= MSG_MORE;
+	if (msg_flags & MSG_MORE)
+		msg_flags |= MSG_SENDPAGE_NOTLAST;
+	return msg_flags;
+}
+
+/*
+ * zc_tcp_send_bvec_locked - a batch of pages to plain TCP, one socket lock
+ *
+ * kernel_sendpage() on a TCP socket is inet_sendpage(): inet_send_prepare()
+ * (records the flow for RPS; TCP needs no autobind), then tcp_sendpage():
+ * lock_sock(), tcp_sendpage_locked(), release_sock(). sendfile(2) pays
+ * that lock, and the backlog processing of release_sock(), once per page.
+ * Here they are paid once per batch, as tcp_sendmsg() pays them once per
+ * write. tcp_sendpage_locked() gives up the lock while it waits for send
+ * buffer space (sk_stream_wait_memory()), so ACKs queued on the backlog
+ * meanwhile are still processed in time.
+ *
+ * Only for sockets whose protocol is plain TCP (sk_prot->sendpage is
+ * tcp_sendpage: no ULP such as kTLS, no BPF sockmap replaced it) and pages
+ * that pass sendpage_ok(), as kernel_sendpage() requires; the caller
+ * checks both.
+ */
+static inline int zc_tcp_send_bvec_locked(struct sock *sk,
+					  struct bio_vec *bvec,
+					  unsigned int nr, int msg_flags)
+{
+	unsigned int i;
+	int sent = 0;
+	int ret = 0;
+
+	if (unlikely(inet_send_prepare(sk)))
+		return -EAGAIN;
+	lock_sock(sk);
+	for (i = 0; i < nr; i++) {
+		ret = tcp_sendpage_locked(sk, bvec[i].bv_page,
+					  bvec[i].bv_offset, bvec[i].bv_len,
+					  zc_sendpage_flags(i, nr, msg_flags));
+		if (ret <= 0)
+			break;
+		sent += ret;
+		if (ret < bvec[i].bv_len)
+			break;
+	}
+	release_sock(sk);
+	return sent ? sent : ret;
+}
+
+static inline bool zc_bvec_sendpage_ok(struct bio_vec *bvec, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (!sendpage_ok(bvec[i].bv_page))
+			return false;
+	return true;
+}
+
 /*
  * zc_sock_send_bvec - attach pages to a socket by reference (before 6.5).
  *
@@ -104,27 +171,28 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
  * follow, so it does not push a partial segment after each page; this is
  * what splice does between the buffers of its pipe. kernel_sendpage()
  * falls back to copying for sockets without ->sendpage and for pages
- * that fail sendpage_ok().
+ * that fail sendpage_ok(). Plain TCP takes the whole batch under one
+ * socket lock instead: zc_tcp_send_bvec_locked().
  *
  * Return: bytes queued (possibly short), or a negative errno if none.
  */
 static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
 				    unsigned int nr, size_t len, int msg_flags)
 {
+	struct sock *sk = sock->sk;
 	unsigned int i;
 	int sent = 0;
 
+	if (READ_ONCE(sk->sk_prot)->sendpage == tcp_sendpage &&
+	    zc_bvec_sendpage_ok(bvec, nr))
+		return zc_tcp_send_bvec_locked(sk, bvec, nr, msg_flags);
+
 	for (i = 0; i < nr; i++) {
-		int flags = msg_flags;
 		int ret;
 
-		if (i + 1 < nr)
-			flags |= MSG_MORE;
-		if (flags & MSG_MORE)
-			flags |= MSG_SENDPAGE_NOTLAST;
-
 		ret = kernel_sendpage(sock, bvec[i].bv_page, bvec[i].bv_offset,
-				      bvec[i].bv_len, flags);
+				      bvec[i].bv_len,
+				      zc_sendpage_flags(i, nr, msg_flags));
 		if (ret <= 0)
 			return sent ? sent : ret;
 		sent += ret;

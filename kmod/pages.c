@@ -164,6 +164,67 @@ static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
 	return added;
 }
 
+/*
+ * Folios looked up per pass through the page cache's xarray; a pass also
+ * ends at the first folio that needs the slow path.
+ */
+#define ZCOPY_LOOKUP_FOLIOS 16
+
+/*
+ * zcopy_lookup_folios - the run of ready folios starting at @index
+ *
+ * One walk along the xarray under RCU, as filemap_get_read_batch() does for
+ * read(2) and splice(2): each folio is pinned with folio_try_get() (it may
+ * be on its way out: a zero count means it is being freed) and then
+ * checked to be still the one the slot holds (it may have been truncated
+ * and its slot reused between the load and the pin). One walk costs one
+ * descent of the tree for the whole run instead of one per page.
+ *
+ * The run stops at a hole, at a swapped-out tmpfs page (a value entry), at
+ * a folio that is not uptodate or carries PG_readahead, after @max folios
+ * and after page @last: everything that needs more than a lookup is left
+ * to zcopy_folio_get().
+ *
+ * Context: any context that may take rcu_read_lock(). Return: the number
+ * of folios stored in @folios, each with a reference held for the caller.
+ */
+static unsigned int zcopy_lookup_folios(struct address_space *mapping,
+					pgoff_t index, pgoff_t last,
+					struct folio **folios, unsigned int max)
+{
+	XA_STATE(xas, &mapping->i_pages, index);
+	struct folio *folio;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	for (folio = xas_load(&xas); folio; folio = xas_next(&xas)) {
+		if (xas_retry(&xas, folio))
+			continue;
+		if (xas.xa_index > last || xa_is_value(folio) ||
+		    xa_is_sibling(folio))
+			break;
+		if (!folio_try_get(folio))
+			goto retry;
+		if (unlikely(folio != xas_reload(&xas)))
+			goto put;
+		if (!folio_test_uptodate(folio) || folio_test_readahead(folio)) {
+			folio_put(folio);
+			break;
+		}
+		folios[n++] = folio;
+		if (n == max)
+			break;
+		xas_advance(&xas, folio->index + folio_nr_pages(folio) - 1);
+		continue;
+put:
+		folio_put(folio);
+retry:
+		xas_reset(&xas);
+	}
+	rcu_read_unlock();
+	return n;
+}
+
 /**
  * zcopy_batch_fill - pin the page-cache pages of the next part of a range
  * @b: the batch to fill; must be empty, with @b->max set.
@@ -175,6 +236,11 @@ static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
  * [@pos, @pos + @len). It stops early at end of file (i_size may shrink
  * while it runs) and at the first page that cannot be read.
  *
+ * Pages already in the cache and uptodate are found by one walk per up to
+ * %ZCOPY_LOOKUP_FOLIOS folios (zcopy_lookup_folios()); a folio the walk
+ * stops at goes through zcopy_folio_get(), which reads, reads ahead or
+ * stands in the zero page, and the walk resumes after it.
+ *
  * Context: process context, may sleep (page cache reads).
  * Return: bytes covered by @b (> 0); 0 at end of file; or a negative
  * errno (-EIO, -ENOMEM, ...) if not even the first page could be had.
@@ -182,46 +248,60 @@ static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
 ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 			 loff_t pos, size_t len)
 {
-	struct inode *inode = file->f_mapping->host;
+	struct address_space *mapping = file->f_mapping;
+	struct inode *inode = mapping->host;
 	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
+	struct folio *folios[ZCOPY_LOOKUP_FOLIOS];
 	int err = 0;
 
 	while (len && b->nr < b->max) {
-		struct folio *folio;
-		size_t off, added;
+		unsigned int i, n;
 		loff_t isize;
 
-		folio = zcopy_folio_get(file, pos >> PAGE_SHIFT, last);
-		if (IS_ERR(folio)) {
-			err = PTR_ERR(folio);
-			break;
+		n = zcopy_lookup_folios(mapping, pos >> PAGE_SHIFT, last, folios,
+					min_t(unsigned int, ARRAY_SIZE(folios),
+					      b->max - b->nr));
+		if (!n) {
+			folios[0] = zcopy_folio_get(file, pos >> PAGE_SHIFT, last);
+			if (IS_ERR(folios[0])) {
+				err = PTR_ERR(folios[0]);
+				break;
+			}
+			n = 1;
 		}
 
 		/*
-		 * i_size must be read after the folio is known uptodate.
+		 * i_size must be read after the folios are known uptodate.
 		 * truncate lowers i_size before it zeroes or drops the folios
 		 * past it, so this order never sends the bytes of a page that
 		 * is no longer the file's (the same reasoning as in
 		 * filemap_read()).
 		 */
 		isize = i_size_read(inode);
-		if (pos >= isize) {
-			folio_put(folio);
-			break;
-		}
+		for (i = 0; i < n; i++) {
+			struct folio *folio = folios[i];
+			size_t off, added;
 
-		if (zcopy_is_zero_folio(folio)) {
-			off = offset_in_page(pos);
-		} else {
-			off = pos - folio_pos(folio);
-			folio_mark_accessed(folio);
+			/* What the batch cannot take goes back. */
+			if (!len || b->nr == b->max || pos >= isize) {
+				folio_put(folio);
+				continue;
+			}
+			if (zcopy_is_zero_folio(folio)) {
+				off = offset_in_page(pos);
+			} else {
+				off = pos - folio_pos(folio);
+				folio_mark_accessed(folio);
+			}
+			added = zcopy_batch_add(b, folio, off,
+						min3((loff_t)len,
+						     (loff_t)(folio_size(folio) - off),
+						     isize - pos));
+			pos += added;
+			len -= added;
 		}
-		added = zcopy_batch_add(b, folio, off,
-					min3((loff_t)len,
-					     (loff_t)(folio_size(folio) - off),
-					     isize - pos));
-		pos += added;
-		len -= added;
+		if (pos >= isize)
+			break;
 	}
 
 	/* A page that vanished past a shrinking i_size is end of file. */

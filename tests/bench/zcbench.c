@@ -345,6 +345,8 @@ struct xfer {
 	uint64_t notif, notif_copied;	 /* MSG_ZEROCOPY / SEND_ZC completions */
 	int pipe[2];
 	size_t pipe_size;
+	unsigned char *map; /* MSG_ZEROCOPY, SEND_ZC: the file, mapped once */
+	uint64_t zc_calls;  /* MSG_ZEROCOPY sends; SEND_ZC notifications due */
 };
 
 /* Count one syscall and return its value. */
@@ -394,6 +396,28 @@ static void *map_file(struct xfer *x)
 	void *p = SYS(x, mmap(NULL, x->size, PROT_READ, MAP_SHARED, x->fd, 0));
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The zero-copy sends from user memory map the file once per connection,
+ * as a server keeping its hot files mapped would, and collect completions
+ * as they come; only after the last copy do they wait for every one, as
+ * they must before munmap(). Waiting after each copy would put one round
+ * trip of the peer's (delayed) ACK into every file.
+ */
+static unsigned char *map_once(struct xfer *x)
+{
+	if (!x->map)
+		x->map = map_file(x);
+	return x->map;
+}
+
+static void unmap_last(struct xfer *x)
+{
+	if (x->more || !x->map)
+		return;
+	SYS(x, munmap(x->map, x->size));
+	x->map = NULL;
 }
 
 static int mmap_send(struct xfer *x)
@@ -517,8 +541,7 @@ static int msgzc_reap(struct xfer *x, int wait)
 
 static int msgzc_send(struct xfer *x)
 {
-	unsigned char *p = map_file(x);
-	uint64_t calls = 0, base = x->notif;
+	unsigned char *p = map_once(x);
 	size_t off = 0;
 	int ret = 0;
 
@@ -539,15 +562,15 @@ static int msgzc_send(struct xfer *x)
 			break;
 		}
 		off += (size_t)n;
-		calls++;
+		x->zc_calls++;
 		/* Collect completions now and then rather than after each send. */
-		if (calls - (x->notif - base) > 64)
+		if (x->zc_calls - x->notif > 64)
 			ret = msgzc_reap(x, 0);
 	}
-	/* The pages may be reused (here: unmapped) once all are completed. */
-	while (!ret && x->notif - base < calls)
+	/* The pages may be unmapped once every send is completed. */
+	while (!ret && !x->more && x->notif < x->zc_calls)
 		ret = msgzc_reap(x, 1);
-	SYS(x, munmap(p, x->size));
+	unmap_last(x);
 	return ret;
 }
 
@@ -686,8 +709,7 @@ static int uring_splice_send(struct xfer *x)
  */
 static int uring_sendzc_send(struct xfer *x)
 {
-	unsigned char *p = map_file(x);
-	unsigned pending = 0;
+	unsigned char *p = map_once(x);
 	size_t off = 0;
 	int ret = 0;
 
@@ -719,14 +741,13 @@ static int uring_sendzc_send(struct xfer *x)
 				break;
 			}
 			if (cqe->flags & IORING_CQE_F_NOTIF) {
-				pending--;
 				x->notif++;
 				if (cqe->res & IORING_NOTIF_USAGE_ZC_COPIED)
 					x->notif_copied++;
 			} else {
 				results++;
 				if (cqe->flags & IORING_CQE_F_MORE)
-					pending++;
+					x->zc_calls++;
 				if (cqe->res == -EINVAL && sendzc_flags && off == 0 && !done) {
 					/* A kernel without usage reports: go on without. */
 					sendzc_flags = 0;
@@ -740,7 +761,7 @@ static int uring_sendzc_send(struct xfer *x)
 		}
 		off += done;
 	}
-	while (pending && !ret) {
+	while (!ret && !x->more && x->notif < x->zc_calls) {
 		struct io_uring_cqe *cqe;
 
 		if (uring_cqe(x, &cqe)) {
@@ -748,14 +769,13 @@ static int uring_sendzc_send(struct xfer *x)
 			break;
 		}
 		if (cqe->flags & IORING_CQE_F_NOTIF) {
-			pending--;
 			x->notif++;
 			if (cqe->res & IORING_NOTIF_USAGE_ZC_COPIED)
 				x->notif_copied++;
 		}
 		io_uring_cqe_seen(&ring, cqe);
 	}
-	SYS(x, munmap(p, x->size));
+	unmap_last(x);
 	return ret;
 }
 
@@ -814,11 +834,11 @@ static const struct method methods[] = {
 	  pipe64k_prepare, splice_send, pipe_finish },
 	{ "splice_1m", "splice 1M", "splice(2) file->pipe->socket, pipe grown to 1 MiB", NULL,
 	  pipe1m_prepare, splice_send, pipe_finish },
-	{ "msg_zerocopy", "MSG_ZC", "send(MSG_ZEROCOPY) of an mmap, 256 KiB per call, error queue",
+	{ "msg_zerocopy", "MSG_ZC", "send(MSG_ZEROCOPY) from the file mmap()ed once per connection, 256 KiB per call, error queue",
 	  NULL, msgzc_prepare, msgzc_send, NULL },
 	{ "uring_splice", "ur splice", "io_uring IORING_OP_SPLICE, 8 linked pairs per submit",
 	  uring_splice_missing, pipe64k_prepare, uring_splice_send, pipe_finish },
-	{ "uring_send_zc", "ur sendzc", "io_uring IORING_OP_SEND_ZC of an mmap, 8 x 256 KiB linked",
+	{ "uring_send_zc", "ur sendzc", "io_uring IORING_OP_SEND_ZC from the file mmap()ed once per connection, 8 x 256 KiB linked",
 	  uring_sendzc_missing, NULL, uring_sendzc_send, NULL },
 	{ "zcopy", "zcopy", "zcopy ZCOPY_IOC_SENDFILE (zc_sendfile_ex)", zcopy_missing, NULL,
 	  zcopy_send, NULL },
@@ -930,6 +950,8 @@ static void run_sample(struct link *l, const struct method *m, struct bfile *f, 
 	getrusage(RUSAGE_SELF, &r1);
 	if (m->finish)
 		m->finish(&x);
+	if (x.map) /* a failed zero-copy send left it mapped */
+		munmap(x.map, x.size);
 	close(x.sock);
 
 	s->bytes = cmd.expect;

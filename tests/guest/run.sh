@@ -32,7 +32,7 @@ check "/dev/zcopy is a character device" test -c /dev/zcopy
 check "/dev/zcopy has mode 0666" test "$(stat -c %a /dev/zcopy)" = 666
 # The probe in Kbuild must have picked the right send path for this kernel.
 case $(uname -r) in
-6.1.*) want='kernel_sendpage()' ;;
+6.1.*) want='kernel_sendpage(), TCP: tcp_sendpage_locked()' ;;
 *) want='sendmsg(MSG_SPLICE_PAGES)' ;;
 esac
 check "send path for $(uname -r) is $want" \
