@@ -25,6 +25,7 @@
 
 #include <linux/bvec.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/net.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
@@ -45,6 +46,15 @@ static inline struct folio *zc_filemap_get_folio(struct address_space *mapping,
 
 	return IS_ERR(folio) ? NULL : folio;
 }
+
+/*
+ * fd_file - the file of a struct fd (from fdget()). 6.12 packs the file
+ * pointer and its flags into one word and reads it through this macro;
+ * 6.1 has a plain member. The macro is its own probe.
+ */
+#ifndef fd_file
+#define fd_file(f) ((f).file)
+#endif
 
 #ifdef ZC_HAVE_SKB_SPLICE_FROM_ITER
 

@@ -28,7 +28,31 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 
+#include "compat.h"
 #include "zcopy.h"
+
+/*
+ * Bio_vecs for a batch: the socket's batch size (zcopy_sock_batch_pages()),
+ * or fewer if the whole range, as far as i_size goes now, needs fewer.
+ * Besides the memory, that saves time: Debian's kernels zero every
+ * allocation (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), and zeroing a full 1 KiB
+ * batch for a 4 KiB file was, by perf in the benchmark's guest, 7% of the
+ * CPU time of sending small files. A file that grows meanwhile is still
+ * sent whole, in more batches.
+ */
+static unsigned int zcopy_batch_size(struct socket *sock, struct inode *inode,
+				     loff_t pos, size_t count)
+{
+	unsigned int max = zcopy_sock_batch_pages(sock);
+	loff_t isize = i_size_read(inode);
+	size_t len;
+
+	if (isize <= pos)
+		return 1;
+	len = min_t(loff_t, count, isize - pos);
+	return min_t(size_t, max,
+		     DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE));
+}
 
 /*
  * Send [*ppos, *ppos + count) of @in to @sock, lending page-cache pages,
@@ -43,16 +67,17 @@ static ssize_t zcopy_xfer_pages(struct file *in, struct socket *sock,
 				struct zcopy_sendfile *args)
 {
 	struct inode *inode = in->f_mapping->host;
+	unsigned int max = zcopy_batch_size(sock, inode, *ppos, count);
 	struct zcopy_batch *b;
 	size_t done = 0;
 	ssize_t ret = 0;
 
-	b = kmalloc(sizeof(*b), GFP_KERNEL);
+	b = kmalloc(struct_size(b, bvec, max), GFP_KERNEL);
 	if (!b)
 		return -ENOMEM;
+	b->max = max;
 	b->nr = 0;
 	b->len = 0;
-	b->max = zcopy_sock_batch_pages(sock);
 
 	while (done < count) {
 		loff_t isize = i_size_read(inode);
@@ -289,24 +314,27 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
  * @args: the ioctl argument, already copied in and checked for unknown
  *	flags and reserved fields. @args->offset is updated on return.
  *
- * References: fget() takes one reference on each file for the duration of
- * the call, dropped by fput() before returning.
+ * References: fdget(), as sendfile(2) does. A caller whose descriptor
+ * table is not shared (a single-threaded process) cannot have the files
+ * closed under it, so fdget() then borrows the table's references and
+ * takes none of its own; otherwise it takes one, dropped by fdput().
+ * That saves two atomic increments and decrements on the files of each
+ * call, which shows on small files.
  *
  * Context: process context, may sleep.
  * Return: bytes sent (0 at end of file), or a negative errno.
  */
 ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
 {
-	struct file *in, *out;
+	struct fd in, out;
 	ssize_t ret;
 
-	in = fget(args->in_fd);
-	if (!in)
+	in = fdget(args->in_fd);
+	if (!fd_file(in))
 		return -EBADF;
-	out = fget(args->out_fd);
-	ret = zcopy_sendfile_files(in, out, args);
-	if (out)
-		fput(out);
-	fput(in);
+	out = fdget(args->out_fd);
+	ret = zcopy_sendfile_files(fd_file(in), fd_file(out), args);
+	fdput(out);
+	fdput(in);
 	return ret;
 }

@@ -53,7 +53,8 @@
 
 /**
  * struct zcopy_batch - page-cache pages ready to be attached to a socket
- * @max: bio_vecs zcopy_batch_fill() may use, at most %ZCOPY_BATCH_PAGES.
+ * @max: bio_vecs allocated, and used at most by zcopy_batch_fill();
+ *	at most %ZCOPY_BATCH_PAGES.
  * @nr: bio_vecs in use.
  * @len: bytes covered by those bio_vecs.
  * @bvec: one entry per page: the page, the offset and length within it.
@@ -67,7 +68,7 @@ struct zcopy_batch {
 	unsigned int max;
 	unsigned int nr;
 	size_t len;
-	struct bio_vec bvec[ZCOPY_BATCH_PAGES];
+	struct bio_vec bvec[] __counted_by(max);
 };
 
 /* xfer.c */

@@ -133,7 +133,7 @@ static struct folio *zt_folio(struct file *file, pgoff_t index)
 
 static struct zcopy_batch *zt_batch(struct kunit *test, unsigned int max)
 {
-	struct zcopy_batch *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct zcopy_batch *b = kunit_kzalloc(test, struct_size(b, bvec, max), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	b->max = max;
