@@ -15,7 +15,7 @@
  * Why not a pipe: sendfile(2) moves data through an internal pipe of 16
  * slots, splicing the file into it and the pipe into the socket, so each
  * trip carries at most 16 pages and pays two splice steps. Here the batch
- * is the pipe: 64 pages, one trip.
+ * is the pipe: up to 511 pages (2 MiB), one trip.
  *
  * The mechanism differs by kernel and lives in compat.h:
  *   6.5+  one sendmsg(MSG_SPLICE_PAGES) per batch over an ITER_BVEC iterator;

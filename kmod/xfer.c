@@ -10,10 +10,10 @@
  * whose pages cannot be lent (procfs, devices, O_DIRECT) take a copy
  * path instead, so that zcopy reads every file sendfile(2) reads.
  *
- * References: fget() takes one reference on each file for the duration of
- * the call, dropped by fput() before returning. The socket needs none of
- * its own: sock_from_file() borrows it from the file. Page references are
- * owned by the batch (see struct zcopy_batch).
+ * References: fdget() keeps both files alive for the duration of the call
+ * (see zcopy_do_sendfile()). The socket needs no reference of its own:
+ * sock_from_file() borrows it from the file. Page references are owned by
+ * the batch (see struct zcopy_batch).
  *
  * Locking: none of zcopy's own. Like sendfile(2), the file position of a
  * NULL-offset transfer is read at the start and written at the end
@@ -35,10 +35,10 @@
  * Bio_vecs for a batch: the socket's batch size (zcopy_sock_batch_pages()),
  * or fewer if the whole range, as far as i_size goes now, needs fewer.
  * Besides the memory, that saves time: Debian's kernels zero every
- * allocation (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), and zeroing a full 1 KiB
- * batch for a 4 KiB file was, by perf in the benchmark's guest, 7% of the
- * CPU time of sending small files. A file that grows meanwhile is still
- * sent whole, in more batches.
+ * allocation (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), and zeroing a full batch
+ * for a 4 KiB file was, by perf in the benchmark's guest, 7% of the CPU
+ * time of sending small files (with a 1 KiB batch; it is 8 KiB now). A
+ * file that grows meanwhile is still sent whole, in more batches.
  */
 static unsigned int zcopy_batch_size(struct socket *sock, struct inode *inode,
 				     loff_t pos, size_t count)

@@ -63,7 +63,8 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 done
 
 fmt() {
-	clang-format --dry-run --Werror userspace/lib/*.[ch] userspace/cli/*.c tests/guest/*.c
+	clang-format --dry-run --Werror userspace/lib/*.[ch] userspace/cli/*.c tests/guest/*.c \
+		tests/bench/*.c
 }
 check "clang-format: userspace/ and tests/ formatted" "$out/clang-format.log" fmt
 

@@ -5,8 +5,8 @@
 # bench initramfs (tests/bench/guest/bench.sh runs zcbench in the guest),
 # cut the guest's table, JSON and plot data out of the serial log into
 # build/bench/KVER/, and check the kernel log stayed clean. Then join the
-# kernels into build/bench/bench.txt, bench.json and throughput.svg
-# (gnuplot). Exits non-zero if any kernel's run failed.
+# kernels into build/bench/bench.txt, bench.json, and the plots
+# throughput.svg and ratio.svg (and .png; gnuplot). Exits non-zero if any kernel's run failed.
 #
 # Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
 # --sizes 4K,16M"), ZC_BENCH_MEM (guest memory, MiB; default 3072),
@@ -39,7 +39,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
 	qrc=$?
 	tr -d '\r' <"$dir/results.log" >"$dir/guest.log"
-	for f in table.txt results.json lo.dat veth.dat; do
+	for f in table.txt results.json lo.dat veth.dat lo-ratio.dat veth-ratio.dat; do
 		section "$f" "$dir/guest.log" >"$dir/$f"
 		[ -s "$dir/$f" ] || rm -f "$dir/$f"
 	done
@@ -87,41 +87,53 @@ done
 	printf ']}\n'
 } >"$OUT/bench.json"
 
-# throughput.svg: one panel per kernel and link, throughput against size.
-plot="$OUT/plot.gp"
-nk=$(echo $done_kernels | wc -w)
-{
-	echo "set terminal svg size 1400,$((480 * nk)) dynamic font 'Sans,11'"
-	echo "set output '$OUT/throughput.svg'"
-	echo "set multiplot layout $nk,2 title 'zcopy benchmark: median throughput vs file size (QEMU TCG guest: compare ratios, not absolute values)'"
-	echo "set logscale xy 2"
-	echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '512M' 536870912, '1G' 1073741824)"
-	echo "set xlabel 'file size'"
-	echo "set ylabel 'MiB/s'"
-	echo "set grid"
-	echo "set key left top font 'Sans,9'"
-	echo "set datafile missing 'NaN'"
-	for kver in $done_kernels; do
-		for link in lo veth; do
-			dat=$OUT/$kver/$link.dat
-			[ -s "$dat" ] || continue
-			echo "set title 'Linux $kver, $link'"
-			ncol=$(head -n 1 "$dat" | wc -w)
-			printf "plot for [i=2:%d] '%s' using 1:i with linespoints lw (i==%d?3:1.2) title columnheader(i)\n" \
-				"$ncol" "$dat" "$ncol"
-		done
-	done
-	echo "unset multiplot"
-} >"$plot"
-# columnheader() needs the header without the leading '#'.
+# The plots, one panel per kernel and link, zcopy (the last column) drawn
+# thick: throughput against file size, and the ratio to sendfile(2) in
+# the same rounds, the figure that survives emulation. Each as SVG and
+# PNG. columnheader() needs the header line without its leading '#'.
 for kver in $done_kernels; do
-	for link in lo veth; do
-		[ -s "$OUT/$kver/$link.dat" ] && sed -i '1s/^# //' "$OUT/$kver/$link.dat"
+	for f in "$OUT/$kver"/*.dat; do
+		[ -s "$f" ] && sed -i '1s/^# //' "$f"
 	done
 done
-gnuplot "$plot" || rc=1
+nk=$(echo $done_kernels | wc -w)
+# plot NAME SUFFIX TITLE YLABEL LOG-AXES: NAME.svg and NAME.png from
+# every kernel's LINK$SUFFIX.dat.
+plot() {
+	local name=$1 suffix=$2 title=$3 ylabel=$4 logaxes=$5 ext dat ncol
+	for ext in svg png; do
+		case $ext in
+		svg) echo "set terminal svg size 1400,$((480 * nk)) dynamic font 'Sans,11'" ;;
+		png) echo "set terminal pngcairo size 1400,$((480 * nk)) font 'Sans,10'" ;;
+		esac
+		echo "set output '$OUT/$name.$ext'"
+		echo "set multiplot layout $nk,2 title '$title (QEMU TCG guest: compare ratios, not absolute values)'"
+		echo "set logscale $logaxes 2"
+		echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '512M' 536870912, '1G' 1073741824)"
+		echo "set xlabel 'file size'"
+		echo "set ylabel '$ylabel'"
+		echo "set grid"
+		echo "set key left top font 'Sans,9'"
+		echo "set datafile missing 'NaN'"
+		for kver in $done_kernels; do
+			for link in lo veth; do
+				dat=$OUT/$kver/$link$suffix.dat
+				[ -s "$dat" ] || continue
+				echo "set title 'Linux $kver, $link'"
+				ncol=$(head -n 1 "$dat" | wc -w)
+				printf "plot for [i=2:%d] '%s' using 1:i with linespoints lw (i==%d?3:1.2) title columnheader(i)\n" \
+					"$ncol" "$dat" "$ncol"
+			done
+		done
+		echo "unset multiplot"
+		echo "unset logscale"
+	done >"$OUT/$name.gp"
+	gnuplot "$OUT/$name.gp" || rc=1
+}
+plot throughput "" "median throughput vs file size" "MiB/s" xy
+plot ratio -ratio "throughput as a multiple of sendfile(2), same rounds" "x sendfile" x
 
 cat "$OUT/bench.txt"
 echo "==="
-echo "results: $OUT/bench.txt, $OUT/bench.json, $OUT/throughput.svg"
+echo "results: $OUT/bench.txt, $OUT/bench.json, $OUT/throughput.svg, $OUT/ratio.svg (and .png)"
 exit $rc

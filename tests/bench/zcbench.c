@@ -12,8 +12,9 @@
  *
  *   zcbench run OUTDIR [--sizes 4K,64K,..] [--reps N] [--target SIZE]
  *                      [--links lo,veth] [--methods ID,..] [--dir DIR]
- *       the benchmark; writes OUTDIR/table.txt, results.json, and one
- *       gnuplot data file per link (OUTDIR/LINK.dat)
+ *       the benchmark; writes OUTDIR/table.txt, results.json, and two
+ *       gnuplot data files per link (OUTDIR/LINK.dat: throughput;
+ *       OUTDIR/LINK-ratio.dat: ratio to sendfile)
  *   zcbench smoke [--corrupt] [--dir DIR]
  *       the check of `make check`: every method, two odd sizes, both
  *       links; passes only if every received checksum equals the file's.
@@ -834,12 +835,14 @@ static const struct method methods[] = {
 	  pipe64k_prepare, splice_send, pipe_finish },
 	{ "splice_1m", "splice 1M", "splice(2) file->pipe->socket, pipe grown to 1 MiB", NULL,
 	  pipe1m_prepare, splice_send, pipe_finish },
-	{ "msg_zerocopy", "MSG_ZC", "send(MSG_ZEROCOPY) from the file mmap()ed once per connection, 256 KiB per call, error queue",
-	  NULL, msgzc_prepare, msgzc_send, NULL },
+	{ "msg_zerocopy", "MSG_ZC",
+	  "send(MSG_ZEROCOPY) of the file mmap()ed per connection, 256 KiB", NULL, msgzc_prepare,
+	  msgzc_send, NULL },
 	{ "uring_splice", "ur splice", "io_uring IORING_OP_SPLICE, 8 linked pairs per submit",
 	  uring_splice_missing, pipe64k_prepare, uring_splice_send, pipe_finish },
-	{ "uring_send_zc", "ur sendzc", "io_uring IORING_OP_SEND_ZC from the file mmap()ed once per connection, 8 x 256 KiB linked",
-	  uring_sendzc_missing, NULL, uring_sendzc_send, NULL },
+	{ "uring_send_zc", "ur sendzc",
+	  "io_uring IORING_OP_SEND_ZC of the mmap()ed file, 8 x 256 KiB", uring_sendzc_missing,
+	  NULL, uring_sendzc_send, NULL },
 	{ "zcopy", "zcopy", "zcopy ZCOPY_IOC_SENDFILE (zc_sendfile_ex)", zcopy_missing, NULL,
 	  zcopy_send, NULL },
 	/* zcopy's vectored header+file+trailer send goes here once it exists. */
@@ -1283,6 +1286,41 @@ static void json_cell(FILE *out, const struct cell *c, int reps)
 	fprintf(out, "]}");
 }
 
+/*
+ * OUTDIR/LINK[SUFFIX].dat, for gnuplot: a header line naming the methods,
+ * then a line per size: the size, then each method's median throughput
+ * (MiB/s) or, with @ratio, its median ratio to sendfile(2); NaN where the
+ * method did not run.
+ */
+static void dat_file(const struct opts *o, const char *link, const char *suffix,
+		     struct cell (*cells)[N_METHODS], int ratio)
+{
+	char path[512];
+	FILE *df;
+
+	snprintf(path, sizeof(path), "%s/%s%s.dat", o->outdir, link, suffix);
+	df = fopen(path, "w");
+	if (!df)
+		fatal("%s", path);
+	fprintf(df, "# size");
+	for (size_t m = 0; m < N_METHODS; m++)
+		fprintf(df, " %s", methods[m].id);
+	fprintf(df, "\n");
+	for (int z = 0; z < o->n_sizes; z++) {
+		fprintf(df, "%zu", o->sizes[z]);
+		for (size_t m = 0; m < N_METHODS; m++) {
+			const struct cell *c = &cells[z][m];
+
+			if (c->missing || c->failed)
+				fprintf(df, " NaN");
+			else
+				fprintf(df, ratio ? " %.4f" : " %.2f", ratio ? c->ratio : c->mibps);
+		}
+		fprintf(df, "\n");
+	}
+	fclose(df);
+}
+
 static const char *const honesty =
 	"The guest runs under QEMU TCG (software emulation, 2 vCPUs): absolute numbers mean "
 	"little; ratios measured in the same run, with methods interleaved, mean a lot.";
@@ -1442,31 +1480,10 @@ static int bench(struct opts *o)
 	fprintf(jf, "]}\n");
 	fclose(jf);
 
-	/* LINK.dat: size, then the median throughput of each method. */
+	/* LINK.dat and LINK-ratio.dat, for the plots (bench.sh). */
 	for (int li = 0; li < o->n_links; li++) {
-		FILE *df;
-
-		snprintf(path, sizeof(path), "%s/%s.dat", o->outdir, o->links[li]->name);
-		df = fopen(path, "w");
-		if (!df)
-			fatal("%s", path);
-		fprintf(df, "# size");
-		for (size_t m = 0; m < N_METHODS; m++)
-			fprintf(df, " %s", methods[m].id);
-		fprintf(df, "\n");
-		for (int z = 0; z < o->n_sizes; z++) {
-			fprintf(df, "%zu", o->sizes[z]);
-			for (size_t m = 0; m < N_METHODS; m++) {
-				const struct cell *c = &cells[li][z][m];
-
-				if (c->missing || c->failed)
-					fprintf(df, " NaN");
-				else
-					fprintf(df, " %.2f", c->mibps);
-			}
-			fprintf(df, "\n");
-		}
-		fclose(df);
+		dat_file(o, o->links[li]->name, "", cells[li], 0);
+		dat_file(o, o->links[li]->name, "-ratio", cells[li], 1);
 	}
 	return failures ? 1 : 0;
 }
