@@ -11,6 +11,12 @@
 # Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
 # --sizes 4K,16M"), ZC_BENCH_MEM (guest memory, MiB; default 3072),
 # ZC_BENCH_TIMEOUT (seconds per kernel; default 1500), ZC_KERNELS.
+#
+# ZC_BENCH_PERF="METHOD ..." profiles instead of measuring: in the guest,
+# each METHOD runs alone (zcbench profile, with ZC_BENCH_ARGS as its
+# options) under `perf record` on the sender's CPU, and the flat profile
+# of each lands in build/bench/KVER/perf-METHOD.txt. Needs perf on the
+# host (Debian's linux-perf), which is copied into the guest.
 set -u
 . "$(dirname "$0")/../vm/lib.sh"
 
@@ -18,6 +24,11 @@ OUT=$ZC_BUILD/bench
 ARGS=${ZC_BENCH_ARGS:-}
 MEM=${ZC_BENCH_MEM:-3072}
 LIMIT=${ZC_BENCH_TIMEOUT:-1500}
+PROFILE=${ZC_BENCH_PERF:-}
+PERF=""
+if [ -n "$PROFILE" ]; then
+	PERF=$(command -v perf) || { echo "ZC_BENCH_PERF: no perf here (apt-get install linux-perf)" >&2; exit 1; }
+fi
 mkdir -p "$OUT"
 rc=0
 done_kernels=""
@@ -33,18 +44,23 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	mkdir -p "$dir"
 	echo "=== $kver"
 	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
-	build_initramfs "/lib/modules/$kver" "$kodir" bench "$dir/initramfs.gz" \
-		"ZC_BENCH_ARGS=\"$ARGS\"" || { rc=1; continue; }
+	ZC_EXTRA_BINS=${PERF:+$PERF} build_initramfs "/lib/modules/$kver" "$kodir" bench \
+		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\"" ||
+		{ rc=1; continue; }
 	t0=$SECONDS
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
 	qrc=$?
 	tr -d '\r' <"$dir/results.log" >"$dir/guest.log"
-	for f in table.txt results.json lo.dat veth.dat lo-ratio.dat veth-ratio.dat; do
+	# Every file the guest printed: table.txt, results.json, LINK.dat,
+	# LINK-ratio.dat; or, profiling, perf-METHOD.txt.
+	for f in $(sed -n 's/^==> \([a-z0-9_.-]*\) <==$/\1/p' "$dir/guest.log"); do
 		section "$f" "$dir/guest.log" >"$dir/$f"
 		[ -s "$dir/$f" ] || rm -f "$dir/$f"
 	done
+	want=$dir/results.json
+	[ -n "$PROFILE" ] && want=$dir/perf-${PROFILE%% *}.txt
 	if [ $qrc != 0 ] || ! grep -q '^BENCH-STATUS 0$' "$dir/guest.log" ||
-		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ ! -s "$dir/results.json" ]; then
+		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ ! -s "$want" ]; then
 		echo "not ok - benchmark on $kver (qemu status $qrc; see $dir/guest.log)"
 		grep -E '^(zcbench|BENCH)' "$dir/guest.log" | head -n 20
 		rc=1
@@ -59,6 +75,17 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	[ -s "$dir/results.json" ] && done_kernels="$done_kernels $kver"
 done
 
+if [ -n "$PROFILE" ]; then
+	for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
+		for m in $PROFILE; do
+			f=$OUT/$kver/perf-$m.txt
+			[ -s "$f" ] || continue
+			echo "=== $kver, $m: $f"
+			grep -vE '^#|^$' "$f" | head -n 25
+		done
+	done
+	exit $rc
+fi
 [ -n "$done_kernels" ] || { echo "no kernel produced results" >&2; exit 1; }
 
 # bench.txt: every kernel's tables, one after the other.
@@ -107,9 +134,10 @@ plot() {
 		png) echo "set terminal pngcairo size 1400,$((480 * nk)) font 'Sans,10'" ;;
 		esac
 		echo "set output '$OUT/$name.$ext'"
+		echo "set termoption noenhanced" # method ids have underscores
 		echo "set multiplot layout $nk,2 title '$title (QEMU TCG guest: compare ratios, not absolute values)'"
 		echo "set logscale $logaxes 2"
-		echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '512M' 536870912, '1G' 1073741824)"
+		echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '1G' 1073741824)"
 		echo "set xlabel 'file size'"
 		echo "set ylabel '$ylabel'"
 		echo "set grid"

@@ -12,9 +12,15 @@
  *
  *   zcbench run OUTDIR [--sizes 4K,64K,..] [--reps N] [--target SIZE]
  *                      [--links lo,veth] [--methods ID,..] [--dir DIR]
+ *                      [--no-pin]
  *       the benchmark; writes OUTDIR/table.txt, results.json, and two
  *       gnuplot data files per link (OUTDIR/LINK.dat: throughput;
  *       OUTDIR/LINK-ratio.dat: ratio to sendfile)
+ *   zcbench profile METHOD [--sizes ..] [--reps N] [--target SIZE]
+ *                          [--links ..] [--dir DIR] [--no-pin]
+ *       METHOD alone, --reps samples per size and link (default: 4 KiB
+ *       over lo, 3 samples), for a profiler to watch (make bench with
+ *       ZC_BENCH_PERF runs it under perf record in the guest)
  *   zcbench smoke [--corrupt] [--dir DIR]
  *       the check of `make check`: every method, two odd sizes, both
  *       links; passes only if every received checksum equals the file's.
@@ -196,6 +202,30 @@ struct rrep {
 
 static int corrupt_rx;
 
+/*
+ * CPU placement: the sender on CPU 0, the receivers on CPU 1, as netperf
+ * -T does, when the machine has two CPUs or more (--no-pin: leave it to
+ * the scheduler). Left alone, the scheduler sometimes runs both on one
+ * CPU for a whole sample (wake-affine), and a method's samples then fall
+ * into two clusters far apart; which cluster a sample lands in says
+ * nothing about the method. Pinned, every method runs in the same
+ * placement: the receive-side TCP work of loopback and veth runs on the
+ * sender's CPU, in softirq, and the receiving process on the other.
+ */
+static int pin_cpus = 1;
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	if (!pin_cpus || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		fatal("sched_setaffinity(CPU %d)", cpu);
+}
+
 /* Read the connection into a buffer and checksum it. */
 static int rx_verify(int c, struct rrep *rep, int corrupt)
 {
@@ -244,6 +274,7 @@ static void receiver_main(struct link *l, int ctl)
 	int lfd, devnull, p[2];
 	struct rcmd cmd;
 
+	pin_to(1);
 	if (l->netns) {
 		int ns = open(l->netns, O_RDONLY | O_CLOEXEC);
 
@@ -1489,6 +1520,61 @@ static int bench(struct opts *o)
 }
 
 /*
+ * zcbench profile: one method alone, so that a profiler sampling the
+ * sender's CPU sees that method's work and nothing else. Each sample is
+ * verified like a timed sample (byte count); its throughput is printed.
+ */
+static int profile(struct opts *o, const char *id)
+{
+	const struct method *m = NULL;
+	const char *why;
+	int failed = 0;
+	char buf[64];
+
+	for (size_t i = 0; i < N_METHODS; i++)
+		if (!strcmp(methods[i].id, id))
+			m = &methods[i];
+	if (!m) {
+		fprintf(stderr, "zcbench: no method %s\n", id);
+		return 2;
+	}
+	why = m->missing ? m->missing() : NULL;
+	if (why) {
+		fprintf(stderr, "zcbench: %s: n/a here: %s\n", id, why);
+		return 1;
+	}
+	for (int li = 0; li < o->n_links; li++)
+		link_start(o->links[li]);
+	for (int z = 0; z < o->n_sizes; z++) {
+		struct bfile f;
+		size_t size = o->sizes[z];
+		unsigned copies = size >= o->target ? 1 : (unsigned)(o->target / size);
+
+		file_make(&f, o->dir, size);
+		size_name(size, buf, sizeof(buf));
+		for (int li = 0; li < o->n_links; li++) {
+			for (int r = 0; r < o->reps; r++) {
+				struct sample s;
+
+				run_sample(o->links[li], m, &f, copies, 0, &s);
+				if (s.ok) {
+					printf("%s %s %s sample %d: %.0f MiB/s\n", id,
+					       o->links[li]->name, buf, r, mibps_of(&s));
+				} else {
+					printf("%s %s %s sample %d: %s\n", id, o->links[li]->name,
+					       buf, r, s.why);
+					failed = 1;
+				}
+			}
+		}
+		file_drop(&f);
+	}
+	for (int li = 0; li < o->n_links; li++)
+		link_stop(o->links[li]);
+	return failed;
+}
+
+/*
  * The smoke test of `make check`: each method sends two odd-sized files
  * over each link, and the receiver's checksum must equal the file's.
  * Then one short timed sample per method, whose byte count must match.
@@ -1545,6 +1631,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: zcbench run OUTDIR [--sizes LIST] [--reps N] [--target SIZE]\n"
 		"                          [--links lo,veth] [--methods ID,..] [--dir DIR]\n"
+		"                          [--no-pin]\n"
+		"       zcbench profile METHOD [--sizes LIST] [--reps N] [--target SIZE]\n"
+		"                          [--links lo,veth] [--dir DIR] [--no-pin]\n"
 		"       zcbench smoke [--corrupt] [--links lo,veth] [--methods ID,..]\n"
 		"                     [--dir DIR]\n");
 	exit(2);
@@ -1552,7 +1641,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	char links[] = "lo,veth";
+	char links[] = "lo,veth", lo_only[] = "lo";
+	const char *profile_method = NULL;
 	struct opts o = { .dir = "/tmp", .reps = 5, .target = 64 * MiB };
 	int i = 2;
 
@@ -1577,6 +1667,14 @@ int main(int argc, char **argv)
 		o.sizes[o.n_sizes++] = 256 * MiB;
 		if (largest_size() > 256 * MiB)
 			o.sizes[o.n_sizes++] = largest_size();
+	} else if (!strcmp(argv[1], "profile")) {
+		if (argc < 3)
+			usage();
+		profile_method = argv[2];
+		i = 3;
+		o.sizes[o.n_sizes++] = 4 * KiB;
+		o.reps = 3;
+		parse_links(&o, lo_only);
 	} else if (!strcmp(argv[1], "smoke")) {
 		o.smoke = 1;
 	} else {
@@ -1585,6 +1683,8 @@ int main(int argc, char **argv)
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--corrupt")) {
 			corrupt_rx = 1;
+		} else if (!strcmp(argv[i], "--no-pin")) {
+			pin_cpus = 0;
 		} else if (i + 1 >= argc) {
 			usage();
 		} else if (!strcmp(argv[i], "--sizes")) {
@@ -1611,5 +1711,8 @@ int main(int argc, char **argv)
 	}
 	if (!o.n_links)
 		usage();
+	pin_to(0); /* the receivers, forked later, move to CPU 1 */
+	if (profile_method)
+		return profile(&o, profile_method);
 	return o.smoke ? smoke(&o) : bench(&o);
 }

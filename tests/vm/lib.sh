@@ -143,6 +143,13 @@ build_initramfs() {
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$kodir"/*.ko "$root/zc/"
+	# ZC_EXTRA_BINS: more host programs for the guest, in /usr/bin (perf,
+	# for make bench with ZC_BENCH_PERF).
+	for f in ${ZC_EXTRA_BINS:-}; do
+		mkdir -p "$root/usr/bin"
+		cp -L "$f" "$root/usr/bin/${f##*/}"
+		copy_elf "$root" "$f"
+	done
 	# kTLS and the AES-GCM it asks the crypto API for (no modprobe in
 	# the guest to load them on demand).
 	add_modules "$moddir" "$root" veth loop overlay tls ctr gcm ghash-generic || return 1

@@ -17,9 +17,23 @@ export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
 
 echo "# guest: $(nproc) CPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo) memory"
 mkdir -p /tmp/bench
-# shellcheck disable=SC2086 # the arguments are a list
-/zc/zcbench run /tmp/bench $ZC_BENCH_ARGS
-status=$?
+if [ -n "${ZC_BENCH_PERF:-}" ]; then
+	# Profiling (the host's ZC_BENCH_PERF): each method alone, sampled
+	# on CPU 0, where zcbench pins the sender (and where the receive
+	# side's softirq work of loopback and veth runs too).
+	status=0
+	for m in $ZC_BENCH_PERF; do
+		# shellcheck disable=SC2086 # the arguments are a list
+		/usr/bin/perf record -q -C 0 -g -F 1999 -o /tmp/perf.data -- \
+			/zc/zcbench profile "$m" $ZC_BENCH_ARGS || status=1
+		/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+			-n -g none --percent-limit 0.3 >/tmp/bench/perf-$m.txt 2>&1 || status=1
+	done
+else
+	# shellcheck disable=SC2086 # the arguments are a list
+	/zc/zcbench run /tmp/bench $ZC_BENCH_ARGS
+	status=$?
+fi
 for f in /tmp/bench/*; do
 	echo "==> ${f##*/} <=="
 	cat "$f"
