@@ -11,7 +11,7 @@ PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs cpio gzip xz-utils
-dkms sparse clang-format liburing-dev gnuplot-nox
+dkms sparse clang-format liburing-dev gnuplot-nox linux-perf
 linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev"
 
 missing=""
