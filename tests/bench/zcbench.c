@@ -1167,6 +1167,15 @@ static int selected(const struct opts *o, size_t m)
 	return 0;
 }
 
+/*
+ * Copies of a file of @size per sample: small files are sent several
+ * times, so that each sample moves at least --target bytes.
+ */
+static unsigned sample_copies(const struct opts *o, size_t size)
+{
+	return size >= o->target ? 1 : (unsigned)(o->target / size);
+}
+
 static struct link lo = { "lo", "loopback TCP (127.0.0.1)", "127.0.0.1", NULL, -1, 0, 0 };
 static struct link veth = {
 	"veth", "TCP over veth, receiver in another netns", NULL, NULL, -1, 0, 0
@@ -1378,9 +1387,7 @@ static int bench(struct opts *o)
 	for (int z = 0; z < o->n_sizes; z++) {
 		struct bfile f;
 		size_t size = o->sizes[z];
-		/* Small files: send the file several times per sample, so that
-		 * each sample moves at least --target bytes. */
-		unsigned copies = size >= o->target ? 1 : (unsigned)(o->target / size);
+		unsigned copies = sample_copies(o, size);
 
 		file_make(&f, o->dir, size);
 		for (int li = 0; li < o->n_links; li++) {
@@ -1548,7 +1555,7 @@ static int profile(struct opts *o, const char *id)
 	for (int z = 0; z < o->n_sizes; z++) {
 		struct bfile f;
 		size_t size = o->sizes[z];
-		unsigned copies = size >= o->target ? 1 : (unsigned)(o->target / size);
+		unsigned copies = sample_copies(o, size);
 
 		file_make(&f, o->dir, size);
 		size_name(size, buf, sizeof(buf));
