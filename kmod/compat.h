@@ -19,6 +19,11 @@
  *   ZC_HAVE_FOLIO_BATCH_RELEASE   include/linux/pagevec.h declares
  *                                 __folio_batch_release() (6.5+), which
  *                                 replaced __pagevec_release().
+ *   ZC_HAVE_SPLICE_EOF            include/linux/net.h has proto_ops's
+ *                                 ->splice_eof (6.5+, and backported to
+ *                                 Debian's 6.1).
+ *   ZC_HAVE_MIN_FOLIO_ORDER       include/linux/pagemap.h defines
+ *                                 mapping_min_folio_order() (6.10+).
  */
 #ifndef _ZCOPY_COMPAT_H
 #define _ZCOPY_COMPAT_H
@@ -48,6 +53,34 @@ static inline struct folio *zc_filemap_get_folio(struct address_space *mapping,
 }
 
 /*
+ * zc_mapping_min_folio_order - the smallest folio @mapping may hold.
+ * Filesystems with blocks larger than a page (6.10+) set it; before that
+ * every page-cache folio could be a single page.
+ */
+static inline unsigned int
+zc_mapping_min_folio_order(struct address_space *mapping)
+{
+#ifdef ZC_HAVE_MIN_FOLIO_ORDER
+	return mapping_min_folio_order(mapping);
+#else
+	return 0;
+#endif
+}
+
+/*
+ * zc_sock_splice_eof - push what MSG_MORE held back (zcopy_sock_push()).
+ * Without ->splice_eof the kernel has no exported way to push a TCP
+ * socket's partial segment, and its own sendfile(2) leaves it held too.
+ */
+static inline void zc_sock_splice_eof(struct socket *sock)
+{
+#ifdef ZC_HAVE_SPLICE_EOF
+	if (sock->ops->splice_eof)
+		sock->ops->splice_eof(sock);
+#endif
+}
+
+/*
  * fd_file - the file of a struct fd (from fdget()). 6.12 packs the file
  * pointer and its flags into one word and reads it through this macro;
  * 6.1 has a plain member. The macro is its own probe.
@@ -64,7 +97,7 @@ static inline struct folio *zc_filemap_get_folio(struct address_space *mapping,
 #define ZC_UDP6_TAKES_PAGES true
 
 /* kTLS's sendmsg() takes spliced pages as the plaintext of its records. */
-#define ZC_ULP_TAKES_PAGES true
+#define ZC_TLS_TAKES_PAGES true
 
 /*
  * zc_sock_send_bvec - attach pages to a socket by reference (6.5+).
@@ -107,7 +140,7 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
  * them itself; kTLS encrypts every byte into new buffers anyway, so
  * nothing is lost by giving it the pages that way.
  */
-#define ZC_ULP_TAKES_PAGES false
+#define ZC_TLS_TAKES_PAGES false
 
 /* MSG_SENDPAGE_NOTLAST on every page but the last of the whole send. */
 static inline int zc_sendpage_flags(unsigned int i, unsigned int nr,

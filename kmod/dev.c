@@ -19,10 +19,26 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "zcopy.h"
+
+/*
+ * The fields the kernel writes: @offset through @copied_bytes, one range
+ * of the first published layout. Inputs before and after it are never
+ * written back.
+ */
+static int zcopy_put_outputs(struct zcopy_sendfile __user *uarg,
+			     const struct zcopy_sendfile *args)
+{
+	size_t from = offsetof(struct zcopy_sendfile, offset);
+	size_t to = offsetofend(struct zcopy_sendfile, copied_bytes);
+
+	return copy_to_user((char __user *)uarg + from, (const char *)args + from,
+			    to - from) ? -EFAULT : 0;
+}
 
 static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 {
@@ -49,17 +65,29 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	if (memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
 
-	/* Outputs: whatever the caller left there is not ours to add to. */
+	/*
+	 * Outputs: whatever the caller left there is not ours to add to.
+	 * They are written now, before anything is sent, and again after:
+	 * a caller whose struct cannot be written learns it from EFAULT
+	 * with nothing sent, never after bytes left (sendfile(2) reports
+	 * no failure after progress either).
+	 */
 	args.sent = 0;
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
+	if (zcopy_put_outputs(uarg, &args))
+		return -EFAULT;
 	ret = zcopy_do_sendfile(&args);
 	if (ret < 0)
 		return ret;
 
+	/*
+	 * Only a caller that made its struct read-only meanwhile (another
+	 * thread's mprotect()) gets here without its outputs; the bytes
+	 * went, and the return value still says how many.
+	 */
 	args.sent = ret;
-	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args))))
-		return -EFAULT;
+	zcopy_put_outputs(uarg, &args);
 	return ret;
 }
 

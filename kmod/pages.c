@@ -11,52 +11,149 @@
  * No byte of the file is touched here: a page is found, made uptodate
  * and pinned, and only its address travels on.
  *
+ * Which files are read here at all is the first question, and the answer
+ * is a rule, zcopy_read_way(): only files whose own read is, line for
+ * line, a page-cache read that this file repeats. sendfile(2) reads every
+ * file through the filesystem's ->splice_read, and most filesystems do
+ * work there that a bare page-cache walk would skip (NFS revalidates its
+ * cache, FUSE asks its server, kernfs and procfs generate the bytes).
+ * Those files go through their own ->splice_read (splice.c); the page
+ * cache walk below is for the few whose read we have read:
+ *
+ *   tmpfs (and memfd)  shmem_file_read_iter()/shmem_file_splice_read():
+ *                      the page cache is the file. Holes and fallocated
+ *                      folios read as zeros, swapped-out pages are read
+ *                      back, and a folio that is not uptodate is locked
+ *                      before it is judged (a writer holds it locked
+ *                      from allocation until its bytes and i_size are
+ *                      in place: without the lock, an append is seen as
+ *                      a hole).
+ *   ext4               ext4_file_read_iter()/ext4_file_splice_read(): a
+ *                      shutdown check (-EIO), then the generic page-cache
+ *                      read. The check is made by calling ext4's own
+ *                      ->read_iter with nothing to read, once per batch.
+ *   xfs                xfs_file_read_iter()/xfs_file_splice_read(): the
+ *                      same shutdown check, and the page cache is read
+ *                      under XFS_IOLOCK_SHARED, which is the inode's
+ *                      i_rwsem: zcopy takes it shared around each batch,
+ *                      so a batch never sees half of a write(2).
+ *   block devices      blkdev_read_iter(): the generic page-cache read of
+ *                      the device's mapping.
+ *
  * The walk follows filemap_read() and filemap_splice_read() in
  * mm/filemap.c, which do the same for read(2) and splice(2):
  *  - a folio missing from the cache starts synchronous readahead for the
  *    rest of the range, so a cold file is read in large requests rather
- *    than one page at a time;
+ *    than one page at a time; if readahead could not add it, the folio is
+ *    created and read alone, under the mapping's invalidate lock (which
+ *    keeps truncate and hole punch from freeing the blocks meanwhile);
  *  - a folio marked PG_readahead is where the last readahead window asked
  *    to be told it is being consumed: the next window is started
  *    asynchronously, so the disk stays ahead of the socket;
  *  - a folio that is not uptodate is still being read, or its read
- *    failed: read_cache_folio() waits for it and retries the read once,
- *    and reports -EIO if that fails too;
+ *    failed: it is locked (a killable wait: a hung device or server never
+ *    leaves an unkillable caller), checked to be still in the file, and
+ *    read again under the invalidate lock; a failed read is -EIO;
+ *  - a page marked hardware-poisoned is never sent: -EIO, as read(2)
+ *    gives (the next CPU or DMA touch of it could be a machine check);
  *  - i_size is read again after the folio is uptodate (see below).
- *
- * tmpfs (shmem) has no ->read_folio: a page missing from its cache is
- * either a hole, sent as the shared zero page (as shmem's own read and
- * splice do, without allocating anything), or was swapped out, and is
- * brought back by shmem_read_mapping_page_gfp().
  */
+#include <linux/cacheflush.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
+#include <linux/string.h>
+#include <linux/uio.h>
 
 #include "compat.h"
 #include "zcopy.h"
 
 /**
- * zcopy_file_has_page_cache - can zcopy lend @file's page-cache pages?
- * @file: the file to send from.
+ * zcopy_read_way - how zcopy reads @file: lending its page cache directly,
+ *	or through the filesystem's own ->splice_read
+ * @file: the file to send from, open for reading.
  *
- * True for regular files and block devices whose mapping can be filled
- * page by page: filesystems with ->read_folio, and tmpfs. False where the
- * data does not live in the page cache: DAX, files opened O_DIRECT (the
- * caller asked to bypass the cache; sendfile(2) reads them by direct I/O
- * too), and files that generate their data on read (procfs, sysfs,
- * character devices). xfer.c sends those through a copy.
+ * The direct ways are taken only for the files listed at the top of this
+ * file, and never for O_DIRECT files (the caller asked to bypass the
+ * cache; sendfile(2) reads them by direct I/O too) or DAX files (no page
+ * cache). Everything else, sysfs, procfs, cgroup2, configfs, debugfs,
+ * overlayfs, FUSE, NFS, character devices, any filesystem not named,
+ * goes through ->splice_read, which is exactly what sendfile(2) calls.
+ *
+ * Context: any. Reads fields fixed for the life of an open file.
  */
-bool zcopy_file_has_page_cache(struct file *file)
+enum zcopy_read_way zcopy_read_way(struct file *file)
 {
 	struct address_space *mapping = file->f_mapping;
-	umode_t mode = file_inode(file)->i_mode;
+	struct inode *inode = file_inode(file);
+	const char *fs;
 
-	if (!S_ISREG(mode) && !S_ISBLK(mode))
-		return false;
 	if ((file->f_flags & O_DIRECT) || IS_DAX(mapping->host))
-		return false;
-	return mapping->a_ops->read_folio || shmem_mapping(mapping);
+		return ZCOPY_READ_SPLICE;
+	if (S_ISBLK(inode->i_mode))
+		return ZCOPY_READ_CACHE;
+	if (!S_ISREG(inode->i_mode))
+		return ZCOPY_READ_SPLICE;
+	if (shmem_mapping(mapping))
+		return ZCOPY_READ_SHMEM;
+	/*
+	 * By name: the filesystems are told apart by what they are, not
+	 * by the address-space operations they happen to share with
+	 * others (kernfs and ramfs have a ->read_folio too).
+	 */
+	fs = inode->i_sb->s_type->name;
+	if (!strcmp(fs, "ext4"))
+		return ZCOPY_READ_EXT4;
+	if (!strcmp(fs, "xfs"))
+		return ZCOPY_READ_XFS;
+	return ZCOPY_READ_SPLICE;
+}
+
+/**
+ * zcopy_read_begin - the filesystem's own checks before a batch is read
+ * @file: the file; its read way is not %ZCOPY_READ_SPLICE.
+ * @way: zcopy_read_way(@file).
+ *
+ * ext4 and xfs refuse reads with -EIO once the filesystem is shut down
+ * (an I/O error on the journal, or FS_IOC_SHUTDOWN), even for pages
+ * still in the cache. That state is private to each filesystem, so it is
+ * asked the only way a module can: its ->read_iter is called with an
+ * empty buffer, which runs its entry checks and returns 0 before reading
+ * anything (and without touching atime). xfs then reads the page cache
+ * under its IOLOCK, the inode's i_rwsem, shared: taken here, dropped by
+ * zcopy_read_end().
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or the filesystem's errno (-EIO); nothing is held then.
+ */
+int zcopy_read_begin(struct file *file, enum zcopy_read_way way)
+{
+	struct iov_iter iter;
+	struct kiocb kiocb;
+	ssize_t ret;
+
+	if (way != ZCOPY_READ_EXT4 && way != ZCOPY_READ_XFS)
+		return 0;
+
+	init_sync_kiocb(&kiocb, file);
+	iov_iter_kvec(&iter, ITER_DEST, NULL, 0, 0);
+	ret = file->f_op->read_iter(&kiocb, &iter);
+	if (ret < 0)
+		return ret;
+	if (way == ZCOPY_READ_XFS)
+		inode_lock_shared(file_inode(file));
+	return 0;
+}
+
+/**
+ * zcopy_read_end - undo zcopy_read_begin()
+ * @file: the file.
+ * @way: zcopy_read_way(@file).
+ */
+void zcopy_read_end(struct file *file, enum zcopy_read_way way)
+{
+	if (way == ZCOPY_READ_XFS)
+		inode_unlock_shared(file_inode(file));
 }
 
 /* The shared zero page, with a reference, standing in for a file hole. */
@@ -74,24 +171,137 @@ static bool zcopy_is_zero_folio(struct folio *folio)
 }
 
 /*
- * A tmpfs page that is not in the page cache: look at what the cache's
- * xarray holds at @index. Nothing: a hole, which reads as zeros. A value
- * entry: the page is in swap, and shmem brings it back.
+ * A tmpfs page that the fast walk could not use, judged as shmem's own
+ * read judges it (shmem_get_folio() with SGP_READ):
+ *  - nothing in the cache: a hole, which reads as zeros;
+ *  - a value entry: the page is in swap, and shmem brings it back;
+ *  - a folio that is not uptodate: lock it first. A writer allocates a
+ *    new folio locked and not uptodate, copies its bytes in, raises
+ *    i_size and only then marks it uptodate and unlocks it; the lock
+ *    waits for all of that. A folio still not uptodate under the lock
+ *    was fallocate()d and never written: zeros.
  */
 static struct folio *zcopy_shmem_folio(struct address_space *mapping,
 				       pgoff_t index)
 {
+	struct folio *folio;
 	struct page *page;
+	int err;
 
-	if (!xa_load(&mapping->i_pages, index))
-		return zcopy_zero_folio();
+repeat:
+	folio = zc_filemap_get_folio(mapping, index);
+	if (!folio) {
+		if (!xa_is_value(xa_load(&mapping->i_pages, index)))
+			return zcopy_zero_folio();
+		page = shmem_read_mapping_page_gfp(mapping, index,
+						   mapping_gfp_mask(mapping));
+		if (IS_ERR(page))
+			return ERR_CAST(page);
+		/* The reference taken is on the folio; hand the folio on. */
+		return page_folio(page);
+	}
+	if (folio_test_uptodate(folio))
+		return folio;
 
-	page = shmem_read_mapping_page_gfp(mapping, index,
-					   mapping_gfp_mask(mapping));
-	if (IS_ERR(page))
-		return ERR_CAST(page);
-	/* The reference taken is on the folio; hand the folio on. */
-	return page_folio(page);
+	err = folio_lock_killable(folio);
+	if (err) {
+		folio_put(folio);
+		return ERR_PTR(err);
+	}
+	if (unlikely(folio->mapping != mapping)) {
+		/* Truncated or swapped out meanwhile: look again. */
+		folio_unlock(folio);
+		folio_put(folio);
+		goto repeat;
+	}
+	if (folio_test_uptodate(folio)) {
+		folio_unlock(folio);
+		return folio;
+	}
+	folio_unlock(folio);
+	folio_put(folio);
+	return zcopy_zero_folio();
+}
+
+/*
+ * Read @folio, locked, with the filesystem's ->read_folio, which unlocks
+ * it when the I/O completes; wait for that killably. As
+ * filemap_read_folio(), which is not exported.
+ */
+static int zcopy_read_folio(struct file *file, struct folio *folio)
+{
+	int err;
+
+	err = folio->mapping->a_ops->read_folio(file, folio);
+	if (err)
+		return err;
+	err = folio_wait_locked_killable(folio);
+	if (err)
+		return err;
+	return folio_test_uptodate(folio) ? 0 : -EIO;
+}
+
+/*
+ * Page @index is not in the cache even after readahead (which may fail
+ * to allocate): add a folio for it and read it, under the invalidate
+ * lock, as filemap_create_folio() does. Returns the uptodate folio with a
+ * reference, NULL if another task added one first (look again), or an
+ * ERR_PTR.
+ */
+static struct folio *zcopy_create_folio(struct file *file,
+					struct address_space *mapping,
+					pgoff_t index)
+{
+	unsigned int order = zc_mapping_min_folio_order(mapping);
+	struct folio *folio;
+	int err;
+
+	folio = filemap_alloc_folio(mapping_gfp_mask(mapping), order);
+	if (!folio)
+		return ERR_PTR(-ENOMEM);
+	filemap_invalidate_lock_shared(mapping);
+	err = filemap_add_folio(mapping, folio, (index >> order) << order,
+				mapping_gfp_constraint(mapping, GFP_KERNEL));
+	if (!err)
+		err = zcopy_read_folio(file, folio);
+	filemap_invalidate_unlock_shared(mapping);
+	if (err) {
+		folio_put(folio);
+		return err == -EEXIST ? NULL : ERR_PTR(err);
+	}
+	return folio;
+}
+
+/*
+ * @folio is in the cache but not uptodate: a read is in flight, or one
+ * failed. Lock it (waiting killably for the read in flight), and if it is
+ * still the file's and still not uptodate, read it again, as
+ * filemap_update_page() does. Consumes the caller's reference on every
+ * path but success. Returns 0, -EAGAIN if the folio was truncated
+ * meanwhile (look again), or an errno.
+ */
+static int zcopy_update_folio(struct file *file, struct address_space *mapping,
+			      struct folio *folio)
+{
+	int err;
+
+	filemap_invalidate_lock_shared(mapping);
+	err = folio_lock_killable(folio);
+	if (err)
+		goto out;
+	if (!folio->mapping) {
+		folio_unlock(folio);
+		err = -EAGAIN;
+	} else if (folio_test_uptodate(folio)) {
+		folio_unlock(folio);
+	} else {
+		err = zcopy_read_folio(file, folio);
+	}
+out:
+	filemap_invalidate_unlock_shared(mapping);
+	if (err)
+		folio_put(folio);
+	return err;
 }
 
 /*
@@ -99,22 +309,27 @@ static struct folio *zcopy_shmem_folio(struct address_space *mapping,
  * reference held for the caller, or an ERR_PTR. @last is the last page
  * index the caller will want, to size readahead.
  */
-static struct folio *zcopy_folio_get(struct file *file, pgoff_t index,
-				     pgoff_t last)
+static struct folio *zcopy_folio_get(struct file *file, enum zcopy_read_way way,
+				     pgoff_t index, pgoff_t last)
 {
 	struct address_space *mapping = file->f_mapping;
 	struct folio *folio;
+	int err;
 
+	if (way == ZCOPY_READ_SHMEM)
+		return zcopy_shmem_folio(mapping, index);
+repeat:
 	folio = zc_filemap_get_folio(mapping, index);
 	if (!folio) {
-		if (shmem_mapping(mapping))
-			return zcopy_shmem_folio(mapping, index);
 		page_cache_sync_readahead(mapping, &file->f_ra, file, index,
 					  last + 1 - index);
 		folio = zc_filemap_get_folio(mapping, index);
-		/* Readahead may fail to allocate: read this folio alone. */
-		if (!folio)
-			return read_cache_folio(mapping, index, NULL, file);
+		if (!folio) {
+			folio = zcopy_create_folio(file, mapping, index);
+			if (!folio)
+				goto repeat;
+			return folio;
+		}
 	}
 
 	if (folio_test_readahead(folio)) {
@@ -124,38 +339,47 @@ static struct folio *zcopy_folio_get(struct file *file, pgoff_t index,
 	}
 
 	if (!folio_test_uptodate(folio)) {
-		folio_put(folio);
-		/*
-		 * A tmpfs folio that is not uptodate was fallocate()d and
-		 * never written: it reads as zeros.
-		 */
-		if (shmem_mapping(mapping))
-			return zcopy_zero_folio();
-		return read_cache_folio(mapping, index, NULL, file);
+		err = zcopy_update_folio(file, mapping, folio);
+		if (err == -EAGAIN)
+			goto repeat;
+		if (err)
+			return ERR_PTR(err);
 	}
 	return folio;
 }
 
+/* Does @folio hold a hardware-poisoned page? Cheap: flags of the folio. */
+static bool zcopy_folio_poisoned(struct folio *folio)
+{
+	return folio_test_hwpoison(folio) ||
+	       (folio_test_large(folio) && folio_test_has_hwpoisoned(folio));
+}
+
 /*
  * Add @len bytes of @folio, from byte @off of the folio, to @b, one
- * bio_vec per page, until the batch is full. The caller's reference pays
- * for the first bio_vec; each further page of the same folio takes one
- * more, so that every bio_vec owns exactly one. The caller guarantees
- * room for at least one bio_vec.
+ * bio_vec per page, until the batch is full or a poisoned page is met.
+ * The caller's reference pays for the first bio_vec; each further page of
+ * the same folio takes one more, so that every bio_vec owns exactly one.
+ * If not even the first page could be added, the caller's reference is
+ * still the caller's. The caller guarantees room for at least one
+ * bio_vec. Returns the bytes added.
  */
 static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
 			      size_t off, size_t len)
 {
+	bool poisoned = zcopy_folio_poisoned(folio);
 	size_t added = 0;
 
 	do {
+		struct page *page = folio_page(folio, off >> PAGE_SHIFT);
 		size_t poff = offset_in_page(off);
 		size_t part = min_t(size_t, PAGE_SIZE - poff, len - added);
 
+		if (unlikely(poisoned) && PageHWPoison(page))
+			break;
 		if (added)
 			folio_get(folio);
-		bvec_set_page(&b->bvec[b->nr++], folio_page(folio, off >> PAGE_SHIFT),
-			      part, poff);
+		bvec_set_page(&b->bvec[b->nr++], page, part, poff);
 		off += part;
 		added += part;
 	} while (added < len && b->nr < b->max);
@@ -181,9 +405,9 @@ static size_t zcopy_batch_add(struct zcopy_batch *b, struct folio *folio,
  * descent of the tree for the whole run instead of one per page.
  *
  * The run stops at a hole, at a swapped-out tmpfs page (a value entry), at
- * a folio that is not uptodate or carries PG_readahead, after @max folios
- * and after page @last: everything that needs more than a lookup is left
- * to zcopy_folio_get().
+ * a folio that is not uptodate, carries PG_readahead or holds a poisoned
+ * page, after @max folios and after page @last: everything that needs
+ * more than a lookup is left to zcopy_folio_get().
  *
  * Context: any context that may take rcu_read_lock(). Return: the number
  * of folios stored in @folios, each with a reference held for the caller.
@@ -207,7 +431,8 @@ static unsigned int zcopy_lookup_folios(struct address_space *mapping,
 			goto retry;
 		if (unlikely(folio != xas_reload(&xas)))
 			goto put;
-		if (!folio_test_uptodate(folio) || folio_test_readahead(folio)) {
+		if (!folio_test_uptodate(folio) || folio_test_readahead(folio) ||
+		    zcopy_folio_poisoned(folio)) {
 			folio_put(folio);
 			break;
 		}
@@ -228,7 +453,9 @@ retry:
 /**
  * zcopy_batch_fill - pin the page-cache pages of the next part of a range
  * @b: the batch to fill; must be empty, with @b->max set.
- * @file: the file, open for reading, with zcopy_file_has_page_cache().
+ * @file: the file, open for reading.
+ * @way: zcopy_read_way(@file), not %ZCOPY_READ_SPLICE; the caller has
+ *	called zcopy_read_begin() for this batch.
  * @pos: the file offset to start at.
  * @len: bytes wanted (> 0); @pos + @len should lie within i_size.
  *
@@ -238,20 +465,23 @@ retry:
  *
  * Pages already in the cache and uptodate are found by one walk per up to
  * %ZCOPY_LOOKUP_FOLIOS folios (zcopy_lookup_folios()); a folio the walk
- * stops at goes through zcopy_folio_get(), which reads, reads ahead or
- * stands in the zero page, and the walk resumes after it.
+ * stops at goes through zcopy_folio_get(), which reads, reads ahead,
+ * waits for a writer or stands in the zero page, and the walk resumes
+ * after it.
  *
  * Context: process context, may sleep (page cache reads).
  * Return: bytes covered by @b (> 0); 0 at end of file; or a negative
- * errno (-EIO, -ENOMEM, ...) if not even the first page could be had.
+ * errno (-EIO, -ENOMEM, -EINTR, ...) if not even the first page could be
+ * had.
  */
 ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
-			 loff_t pos, size_t len)
+			 enum zcopy_read_way way, loff_t pos, size_t len)
 {
 	struct address_space *mapping = file->f_mapping;
 	struct inode *inode = mapping->host;
 	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
 	struct folio *folios[ZCOPY_LOOKUP_FOLIOS];
+	bool aliased = mapping_writably_mapped(mapping);
 	int err = 0;
 
 	while (len && b->nr < b->max) {
@@ -262,7 +492,8 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 					min_t(unsigned int, ARRAY_SIZE(folios),
 					      b->max - b->nr));
 		if (!n) {
-			folios[0] = zcopy_folio_get(file, pos >> PAGE_SHIFT, last);
+			folios[0] = zcopy_folio_get(file, way, pos >> PAGE_SHIFT,
+						    last);
 			if (IS_ERR(folios[0])) {
 				err = PTR_ERR(folios[0]);
 				break;
@@ -280,10 +511,10 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 		isize = i_size_read(inode);
 		for (i = 0; i < n; i++) {
 			struct folio *folio = folios[i];
-			size_t off, added;
+			size_t off, want, added;
 
 			/* What the batch cannot take goes back. */
-			if (!len || b->nr == b->max || pos >= isize) {
+			if (!len || b->nr == b->max || pos >= isize || err) {
 				folio_put(folio);
 				continue;
 			}
@@ -291,16 +522,30 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 				off = offset_in_page(pos);
 			} else {
 				off = pos - folio_pos(folio);
+				/*
+				 * Someone may write this folio through a
+				 * mapping at another virtual address: on
+				 * caches that alias, make their writes
+				 * visible (a no-op on x86).
+				 */
+				if (aliased)
+					flush_dcache_folio(folio);
 				folio_mark_accessed(folio);
 			}
-			added = zcopy_batch_add(b, folio, off,
-						min3((loff_t)len,
-						     (loff_t)(folio_size(folio) - off),
-						     isize - pos));
+			want = min3((loff_t)len, (loff_t)(folio_size(folio) - off),
+				    isize - pos);
+			added = zcopy_batch_add(b, folio, off, want);
+			if (!added) {
+				folio_put(folio);
+				err = -EIO;
+				continue;
+			}
 			pos += added;
 			len -= added;
+			if (added < want)
+				err = -EIO;	/* a poisoned page is next */
 		}
-		if (pos >= isize)
+		if (pos >= isize || err)
 			break;
 	}
 
@@ -312,7 +557,7 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 
 /**
  * zcopy_batch_release - drop the batch's page references
- * @b: a batch filled by zcopy_batch_fill().
+ * @b: a batch filled by zcopy_batch_fill() or by the splice path.
  *
  * Safe once the socket holds its own references on the pages it kept,
  * that is once zcopy_batch_send() has returned.
@@ -325,4 +570,5 @@ void zcopy_batch_release(struct zcopy_batch *b)
 		folio_put(page_folio(b->bvec[i].bv_page));
 	b->nr = 0;
 	b->len = 0;
+	b->copy_len = 0;
 }

@@ -25,9 +25,11 @@
  * the bytes really left by reference.
  */
 #include <linux/netdevice.h>
+#include <linux/string.h>
 #include <net/dst.h>
 #include <net/inet_connection_sock.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "compat.h"
 #include "zcopy.h"
@@ -41,6 +43,17 @@ static bool zcopy_sock_has_ulp(struct socket *sock)
 
 	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
 	       sk->sk_protocol == IPPROTO_TCP && inet_csk_has_ulp(sk);
+}
+
+/*
+ * kTLS over the socket: the one ULP that needs its pages by sendmsg() on
+ * 6.1 (ZC_TLS_TAKES_PAGES). Others, such as espintcp, take them as TCP
+ * does. The ULP is set once, before any data is sent.
+ */
+static bool zcopy_sock_has_tls(struct socket *sock)
+{
+	return zcopy_sock_has_ulp(sock) &&
+	       !strcmp(inet_csk(sock->sk)->icsk_ulp_ops->name, "tls");
 }
 
 /**
@@ -61,8 +74,8 @@ static bool zcopy_sock_has_ulp(struct socket *sock)
 ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 			 int msg_flags)
 {
-	/* See ZC_ULP_TAKES_PAGES: a plain sendmsg() reads from the pages. */
-	if (!ZC_ULP_TAKES_PAGES && zcopy_sock_has_ulp(sock)) {
+	/* See ZC_TLS_TAKES_PAGES: a plain sendmsg() reads from the pages. */
+	if (!ZC_TLS_TAKES_PAGES && zcopy_sock_has_tls(sock)) {
 		struct msghdr msg = { .msg_flags = msg_flags };
 
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, b->bvec, b->nr, b->len);
@@ -116,21 +129,52 @@ bool zcopy_sock_takes_pages(struct socket *sock)
 }
 
 /**
- * zcopy_sock_batch_pages - how many pages to hand @sock per batch
+ * zcopy_sock_is_stream - does @sock carry a byte stream, with no records?
  * @sock: the destination socket.
  *
- * %ZCOPY_BATCH_PAGES where only throughput depends on it (TCP, AF_UNIX
- * stream); %ZCOPY_SPLICE_BATCH_PAGES, sendfile(2)'s pipe, where the batch
- * boundaries change what the socket does (datagrams, ULPs such as kTLS).
+ * True for TCP and MPTCP without a ULP, and AF_UNIX SOCK_STREAM: there
+ * the batch size changes only how fast the bytes go, so batches are as
+ * large as %ZCOPY_BATCH_PAGES. Everything else keeps message boundaries
+ * where zcopy's batches would put them (datagrams, SEQPACKET, SCTP even
+ * in its SOCK_STREAM style, raw sockets, a ULP such as kTLS that makes
+ * records from the pieces it is given): those get sendfile(2)'s pipe of
+ * %ZCOPY_SPLICE_BATCH_PAGES and its MSG_MORE pattern, so the peer sees
+ * the records sendfile(2) would have made.
  *
  * Context: any; reads immutable socket fields and the ULP pointer, which
  * is set once, before data is sent.
  */
-unsigned int zcopy_sock_batch_pages(struct socket *sock)
+bool zcopy_sock_is_stream(struct socket *sock)
 {
-	if (sock->type == SOCK_DGRAM)
-		return ZCOPY_SPLICE_BATCH_PAGES;
-	if (zcopy_sock_has_ulp(sock))
-		return ZCOPY_SPLICE_BATCH_PAGES;
-	return ZCOPY_BATCH_PAGES;
+	struct sock *sk = sock->sk;
+
+	if (sock->type != SOCK_STREAM)
+		return false;
+	if (sk->sk_family == AF_UNIX)
+		return true;
+	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)
+		return false;
+	if (sk->sk_protocol == IPPROTO_MPTCP)
+		return true;
+	return sk->sk_protocol == IPPROTO_TCP && !zcopy_sock_has_ulp(sock);
+}
+
+/**
+ * zcopy_sock_push - send what MSG_MORE left waiting in @sock
+ * @sock: the destination socket.
+ *
+ * A send with MSG_MORE lets TCP hold back a partial segment, and UDP a
+ * datagram, for the data announced to follow. When a call ends without
+ * it (end of file reached early, a read error, a signal, a full
+ * non-blocking socket), what is held must leave now, or the peer waits
+ * for bytes the call already reported sent. The protocol's ->splice_eof
+ * is the kernel's own answer, made for sendfile(2): TCP pushes unless the
+ * user corked the socket (TCP_CORK), UDP sends its pending datagram
+ * unless UDP_CORK is set. Protocols without one hold nothing back.
+ *
+ * Context: process context, may sleep (takes the socket lock).
+ */
+void zcopy_sock_push(struct socket *sock)
+{
+	zc_sock_splice_eof(sock);
 }

@@ -7,8 +7,11 @@
  * the same order, so that a bad input gets the errno sendfile(2) would
  * give, then walks the range one batch at a time: pages.c pins the next
  * batch of page-cache pages, sendpath.c hands them to the socket. Files
- * whose pages cannot be lent (procfs, devices, O_DIRECT) take a copy
- * path instead, so that zcopy reads every file sendfile(2) reads.
+ * whose own read is more than a page-cache read (sysfs, procfs, FUSE,
+ * NFS, overlayfs, devices, O_DIRECT: see zcopy_read_way()) are read
+ * through their ->splice_read instead (splice.c), as sendfile(2) reads
+ * them, into the same batches; so zcopy sends exactly what sendfile(2)
+ * sends, from every file sendfile(2) reads.
  *
  * References: fdget() keeps both files alive for the duration of the call
  * (see zcopy_do_sendfile()). The socket needs no reference of its own:
@@ -32,89 +35,143 @@
 #include "zcopy.h"
 
 /*
- * Bio_vecs for a batch: the socket's batch size (zcopy_sock_batch_pages()),
- * or fewer if the whole range, as far as i_size goes now, needs fewer.
- * Besides the memory, that saves time: Debian's kernels zero every
- * allocation (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), and zeroing a full batch
- * for a 4 KiB file was, by perf in the benchmark's guest, 7% of the CPU
- * time of sending small files (with a 1 KiB batch; it is 8 KiB now). A
- * file that grows meanwhile is still sent whole, in more batches.
+ * Bio_vecs for a batch: %ZCOPY_BATCH_PAGES for a byte stream,
+ * %ZCOPY_SPLICE_BATCH_PAGES (sendfile's pipe) for a record socket, or
+ * fewer if the whole request needs fewer. Besides the memory, that saves
+ * time: Debian's kernels zero every allocation
+ * (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), and zeroing a full batch for a 4 KiB
+ * file was, by perf in the benchmark's guest, 7% of the CPU time of
+ * sending small files (with a 1 KiB batch; it is 8 KiB now). @avail is
+ * what the file holds past @pos as far as i_size tells (page-cache files)
+ * or @count (files whose i_size says nothing, such as sysfs). A file
+ * that grows meanwhile is still sent whole, in more batches.
  */
-static unsigned int zcopy_batch_size(struct socket *sock, struct inode *inode,
-				     loff_t pos, size_t count)
+static unsigned int zcopy_batch_size(bool record, loff_t pos, size_t count,
+				     loff_t avail)
 {
-	unsigned int max = zcopy_sock_batch_pages(sock);
-	loff_t isize = i_size_read(inode);
+	unsigned int max = record ? ZCOPY_SPLICE_BATCH_PAGES : ZCOPY_BATCH_PAGES;
 	size_t len;
 
-	if (isize <= pos)
+	if (avail <= 0)
 		return 1;
-	len = min_t(loff_t, count, isize - pos);
+	len = min_t(loff_t, count, avail);
 	return min_t(size_t, max,
 		     DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE));
 }
 
-/*
- * Send [*ppos, *ppos + count) of @in to @sock, lending page-cache pages,
- * advancing *ppos by the bytes sent and counting them in @args as
- * zero-copy or copied. Stops at end of file, at a short send (full
- * non-blocking socket, SO_SNDTIMEO, a signal) and at an error; as with
- * write(2), an error after some progress is reported by the next call,
- * and the progress is returned now.
+/**
+ * zcopy_batch_alloc - an empty batch of @max bio_vecs
+ * @max: 1 to %ZCOPY_BATCH_PAGES.
+ *
+ * Return: the batch, to kfree() when done, or NULL.
  */
-static ssize_t zcopy_xfer_pages(struct file *in, struct socket *sock,
-				loff_t *ppos, size_t count, int msg_flags,
-				struct zcopy_sendfile *args)
+struct zcopy_batch *zcopy_batch_alloc(unsigned int max)
 {
-	struct inode *inode = in->f_mapping->host;
-	unsigned int max = zcopy_batch_size(sock, inode, *ppos, count);
 	struct zcopy_batch *b;
-	size_t done = 0;
-	ssize_t ret = 0;
 
 	b = kmalloc(struct_size(b, bvec, max), GFP_KERNEL);
 	if (!b)
-		return -ENOMEM;
+		return NULL;
 	b->max = max;
 	b->nr = 0;
 	b->len = 0;
+	b->copy_len = 0;
+	return b;
+}
 
-	while (done < count) {
+/**
+ * zcopy_xfer_send - the send step: hand the batch to the socket, count it
+ * @x: the call's transfer; @x->b holds the pages to send.
+ * @more: more of this call follows the batch: MSG_MORE.
+ *
+ * MSG_MORE while a call has more to send, as splice does between the
+ * chunks of a sendfile(2): TCP then builds full segments across batches
+ * instead of pushing a short one at the end of each, and UDP keeps
+ * appending to one datagram. If the call then ends before that "more"
+ * comes, zcopy_sendfile_files() pushes (zcopy_sock_push()).
+ *
+ * The bytes the socket accepted are counted in @x->args as lent by
+ * reference or copied: by reference when the socket attaches pages
+ * (zcopy_sock_takes_pages()) and the page was the file's own, not a copy
+ * made for the read (@x->b->copy_len, splice.c).
+ *
+ * Context: process context, may sleep. Releases the batch's references.
+ * Return: bytes the socket accepted (> 0, possibly short), or a negative
+ * errno if none.
+ */
+ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more)
+{
+	struct zcopy_batch *b = x->b;
+	bool by_ref = zcopy_sock_takes_pages(x->sock);
+	int flags = x->msg_flags | (more ? MSG_MORE : 0);
+	size_t copied = 0;
+	ssize_t ret;
+
+	ret = zcopy_batch_send(x->sock, b, flags);
+	if (ret > 0) {
+		if (!by_ref) {
+			copied = ret;
+		} else if (unlikely(b->copy_len)) {
+			/* Which of the bytes sent were copies, page by page. */
+			unsigned int i;
+			size_t at = 0;
+
+			for (i = 0; i < b->nr && at < ret; i++) {
+				size_t part = min_t(size_t, b->bvec[i].bv_len,
+						    ret - at);
+
+				if (zcopy_page_is_copy(b->bvec[i].bv_page))
+					copied += part;
+				at += part;
+			}
+		}
+		x->args->copied_bytes += copied;
+		x->args->zc_bytes += ret - copied;
+		x->done += ret;
+		x->corked = more;
+	}
+	zcopy_batch_release(b);
+	return ret;
+}
+
+/*
+ * Send [*ppos, *ppos + count) of @in, a file pages.c reads (@way), to the
+ * socket of @x, lending page-cache pages, advancing *ppos by the bytes
+ * sent. Stops at end of file, at a short send (full non-blocking socket,
+ * SO_SNDTIMEO, a signal) and at an error; as with write(2), an error
+ * after some progress is reported by the next call, and the progress is
+ * returned now.
+ */
+static ssize_t zcopy_xfer_pages(struct zcopy_xfer *x, struct file *in,
+				enum zcopy_read_way way, loff_t *ppos,
+				size_t count)
+{
+	struct inode *inode = in->f_mapping->host;
+	ssize_t ret = 0;
+
+	while (x->done < count) {
 		loff_t isize = i_size_read(inode);
-		int flags = msg_flags;
-		bool by_ref;
 		size_t len;
+		bool more;
 
 		if (*ppos >= isize)
 			break;
-		len = min_t(loff_t, count - done, isize - *ppos);
+		len = min_t(loff_t, count - x->done, isize - *ppos);
 
-		ret = zcopy_batch_fill(b, in, *ppos, len);
+		ret = zcopy_read_begin(in, way);
+		if (ret)
+			break;
+		ret = zcopy_batch_fill(x->b, in, way, *ppos, len);
+		zcopy_read_end(in, way);
 		if (ret <= 0)
 			break;
 		len = ret;
 
-		/*
-		 * MSG_MORE while this call has more to send, as splice does
-		 * between the chunks of a sendfile(2): TCP then builds full
-		 * segments across batches instead of pushing a short one at
-		 * the end of each, and UDP keeps appending to one datagram.
-		 * The last batch goes without, so the tail leaves at once.
-		 */
-		if (done + len < count && *ppos + len < isize)
-			flags |= MSG_MORE;
-
-		by_ref = zcopy_sock_takes_pages(sock);
-		ret = zcopy_batch_send(sock, b, flags);
-		zcopy_batch_release(b);
+		more = x->done + len < count && *ppos + len < isize;
+		ret = zcopy_xfer_send(x, more);
 		if (ret <= 0)
 			break;
 		*ppos += ret;
-		done += ret;
-		if (by_ref)
-			args->zc_bytes += ret;
-		else
-			args->copied_bytes += ret;
 		if (ret < len)
 			break;
 
@@ -128,75 +185,11 @@ static ssize_t zcopy_xfer_pages(struct file *in, struct socket *sock,
 		cond_resched();
 	}
 
-	kfree(b);
-	if (done) {
+	if (x->done) {
 		file_accessed(in);
-		return done;
+		return x->done;
 	}
 	return ret;
-}
-
-#define ZCOPY_COPY_PAGES 16
-
-/*
- * The same for files with no page cache to lend (procfs, character
- * devices, O_DIRECT, DAX): read a chunk into pages of our own with the
- * file's ->read_iter, then send them, which copies them again. This is
- * the work sendfile(2) does for these files too (copy_splice_read()),
- * without the pipe; every byte counts as copied. The buffer is a bio_vec
- * of whole pages, not a kmalloc()ed area, because 6.1's direct I/O reads
- * into pages but not into a kernel virtual address (a kvec).
- */
-static ssize_t zcopy_xfer_copy(struct file *in, struct socket *sock,
-			       loff_t *ppos, size_t count, int msg_flags,
-			       struct zcopy_sendfile *args)
-{
-	struct bio_vec bvec[ZCOPY_COPY_PAGES];
-	unsigned int i, nr = 0;
-	size_t done = 0;
-	ssize_t ret = 0;
-
-	for (; nr < ZCOPY_COPY_PAGES && nr * PAGE_SIZE < count; nr++) {
-		struct page *page = alloc_page(GFP_KERNEL);
-
-		if (!page) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		bvec_set_page(&bvec[nr], page, PAGE_SIZE, 0);
-	}
-
-	while (done < count) {
-		size_t chunk = min_t(size_t, count - done, nr * PAGE_SIZE);
-		struct msghdr msg = { .msg_flags = msg_flags };
-		loff_t start = *ppos;
-		struct iov_iter iter;
-		size_t got;
-
-		iov_iter_bvec(&iter, ITER_DEST, bvec, nr, chunk);
-		ret = vfs_iter_read(in, &iter, ppos, 0);
-		if (ret <= 0)
-			break;
-		got = ret;
-
-		/* Without MSG_SPLICE_PAGES, sendmsg() copies from the pages. */
-		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, nr, got);
-		ret = sock_sendmsg(sock, &msg);
-		if (ret < (ssize_t)got)
-			/* Bytes read but not sent are not consumed. */
-			*ppos = start + max_t(ssize_t, ret, 0);
-		if (ret <= 0)
-			break;
-		done += ret;
-		args->copied_bytes += ret;
-		if (ret < got || signal_pending(current))
-			break;
-		cond_resched();
-	}
-out:
-	for (i = 0; i < nr; i++)
-		__free_page(bvec[i].bv_page);
-	return done ? done : ret;
 }
 
 /**
@@ -222,8 +215,8 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 {
 	bool use_offset = args->flags & ZCOPY_SEND_OFFSET;
 	size_t count = args->count;
-	int msg_flags = 0;
-	bool copy;
+	enum zcopy_read_way way;
+	struct zcopy_xfer x = { .args = args };
 	struct socket *sock;
 	loff_t pos, out_pos, max;
 	ssize_t ret;
@@ -275,30 +268,48 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 		return -EINVAL;
 	if (!count)
 		return 0;
-	/*
-	 * sendfile(2) reads any file with ->splice_read; those whose pages
-	 * zcopy cannot lend are sent through a copy, by ->read_iter.
-	 */
+	/* sendfile(2) reads any file with ->splice_read, and only those. */
 	if (!in->f_op->splice_read)
 		return -EINVAL;
-	copy = !zcopy_file_has_page_cache(in);
-	if (copy && !in->f_op->read_iter)
-		return -EINVAL;
 
+	x.sock = sock;
 	if ((out->f_flags & O_NONBLOCK) || (args->flags & ZCOPY_SEND_DONTWAIT))
-		msg_flags |= MSG_DONTWAIT;
+		x.msg_flags |= MSG_DONTWAIT;
 	if (args->flags & ZCOPY_SEND_NOSIGNAL)
-		msg_flags |= MSG_NOSIGNAL;
+		x.msg_flags |= MSG_NOSIGNAL;
+	x.record = !zcopy_sock_is_stream(sock);
 
-	if (copy)
-		ret = zcopy_xfer_copy(in, sock, &pos, count, msg_flags, args);
+	/*
+	 * A record socket fed by ->splice_read gets a send per pipeful
+	 * (splice.c), so its batch holds a whole pipeful, whatever the
+	 * request's size.
+	 */
+	way = zcopy_read_way(in);
+	if (way != ZCOPY_READ_SPLICE) {
+		loff_t avail = i_size_read(file_inode(in)) - pos;
+
+		x.b = zcopy_batch_alloc(zcopy_batch_size(x.record, pos, count,
+							 avail));
+	} else if (x.record) {
+		x.b = zcopy_batch_alloc(ZCOPY_SPLICE_BATCH_PAGES);
+	} else {
+		x.b = zcopy_batch_alloc(zcopy_batch_size(false, pos, count, count));
+	}
+	if (!x.b)
+		return -ENOMEM;
+	if (way == ZCOPY_READ_SPLICE)
+		ret = zcopy_xfer_splice(&x, in, &pos, count);
 	else
-		ret = zcopy_xfer_pages(in, sock, &pos, count, msg_flags, args);
+		ret = zcopy_xfer_pages(&x, in, way, &pos, count);
+	kfree(x.b);
+
+	/* Whatever stopped the call, nothing it sent stays held back. */
+	if (x.corked)
+		zcopy_sock_push(sock);
 	if (ret > 0) {
 		add_rchar(current, ret);
 		add_wchar(current, ret);
-		if (!copy) /* vfs_iter_read() already told fsnotify */
-			fsnotify_access(in);
+		fsnotify_access(in);
 		fsnotify_modify(out);
 		if (!use_offset)
 			in->f_pos = pos;

@@ -31,6 +31,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/in.h>
+#include <linux/kthread.h>
 #include <linux/mount.h>
 #include <linux/net.h>
 #include <linux/shmem_fs.h>
@@ -42,6 +43,7 @@
 
 #include "../pages.c"
 #include "../sendpath.c"
+#include "../splice.c"
 #include "../xfer.c"
 
 /* The byte at file offset @pos of every test file: position-dependent. */
@@ -153,7 +155,7 @@ static void zt_fill_maps_range_to_pages(struct kunit *test)
 	for (i = 0; i < 3; i++)
 		ref[i] = zt_ref(zt_folio(file, i));
 
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, 100, len), (ssize_t)len);
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 100, len), (ssize_t)len);
 	KUNIT_ASSERT_EQ(test, b->nr, 3U);
 	KUNIT_EXPECT_EQ(test, b->len, len);
 	KUNIT_EXPECT_EQ(test, b->bvec[0].bv_offset, 100U);
@@ -189,7 +191,7 @@ static void zt_fill_respects_batch_max(struct kunit *test)
 	struct file *file = zt_file(test, NULL, 8 * PAGE_SIZE);
 	struct zcopy_batch *b = zt_batch(test, 2);
 
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 10, 8 * PAGE_SIZE - 10),
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10, 8 * PAGE_SIZE - 10),
 			(ssize_t)(2 * PAGE_SIZE - 10));
 	KUNIT_EXPECT_EQ(test, b->nr, 2U);
 	zcopy_batch_release(b);
@@ -202,12 +204,12 @@ static void zt_fill_stops_at_eof(struct kunit *test)
 	struct file *file = zt_file(test, NULL, 10000);
 	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
 
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 8000, 10000), 2000);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 8000, 10000), 2000);
 	KUNIT_EXPECT_EQ(test, b->nr, 2U);
 	KUNIT_EXPECT_EQ(test, b->bvec[1].bv_len, 10000U - 2 * PAGE_SIZE);
 	zcopy_batch_release(b);
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 10000, 1), 0);
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, 1 << 20, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10000, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 1 << 20, 1), 0);
 	KUNIT_EXPECT_EQ(test, b->nr, 0U);
 	fput(file);
 }
@@ -220,7 +222,7 @@ static void zt_fill_sends_holes_as_zero_page(struct kunit *test)
 	unsigned int i;
 
 	KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, 4 * PAGE_SIZE), 0);
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, 1, 3 * PAGE_SIZE),
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 1, 3 * PAGE_SIZE),
 			(ssize_t)(3 * PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, b->nr, 4U);
 	for (i = 0; i < b->nr; i++) {
@@ -271,7 +273,7 @@ static void zt_fill_splits_large_folios(struct kunit *test)
 	ref1 = zt_ref(f1);
 
 	pos = pmd - 1000;
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, pos, pmd),
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, pos, pmd),
 			(ssize_t)(1000 + (ZCOPY_BATCH_PAGES - 1) * PAGE_SIZE));
 	KUNIT_ASSERT_EQ(test, b->nr, (unsigned int)ZCOPY_BATCH_PAGES);
 	KUNIT_EXPECT_PTR_EQ(test, b->bvec[0].bv_page,
@@ -298,25 +300,198 @@ static void zt_fill_splits_large_folios(struct kunit *test)
 	kern_unmount(mnt);
 }
 
-/* Which files have pages to lend, and which go through the copy path. */
-static void zt_file_has_page_cache(struct kunit *test)
+/*
+ * Which files pages.c walks, and which go through their ->splice_read:
+ * tmpfs is walked, the same tmpfs file opened O_DIRECT is not, procfs and
+ * sockets never are.
+ */
+static void zt_read_way(struct kunit *test)
 {
 	struct file *file = zt_file(test, NULL, 100);
 	struct socket *sock;
 	struct file *sfile;
 
-	KUNIT_EXPECT_TRUE(test, zcopy_file_has_page_cache(file));
+	KUNIT_EXPECT_EQ(test, zcopy_read_way(file), ZCOPY_READ_SHMEM);
 	file->f_flags |= O_DIRECT;
-	KUNIT_EXPECT_FALSE(test, zcopy_file_has_page_cache(file));
+	KUNIT_EXPECT_EQ(test, zcopy_read_way(file), ZCOPY_READ_SPLICE);
 	file->f_flags &= ~O_DIRECT;
 	fput(file);
+
+	file = filp_open("/proc/version", O_RDONLY, 0);
+	if (!IS_ERR(file)) {
+		KUNIT_EXPECT_EQ(test, zcopy_read_way(file), ZCOPY_READ_SPLICE);
+		fput(file);
+	}
 
 	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0,
 					       &sock), 0);
 	sfile = sock_alloc_file(sock, 0, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(sfile));
-	KUNIT_EXPECT_FALSE(test, zcopy_file_has_page_cache(sfile));
+	KUNIT_EXPECT_EQ(test, zcopy_read_way(sfile), ZCOPY_READ_SPLICE);
 	fput(sfile);
+}
+
+/*
+ * A writer racing the fill: a fill that meets a folio locked and not
+ * uptodate must wait for the lock and then judge it, never take it for
+ * a hole. zt_racer runs zcopy_batch_fill() in a thread of its own while
+ * the test holds the folio the way shmem's write path does (locked, not
+ * yet uptodate, i_size already past it), then plays the writer's end.
+ */
+struct zt_racer {
+	struct file *file;
+	struct zcopy_batch *b;
+	loff_t pos;
+	size_t len;
+	ssize_t ret;
+	struct completion done;
+};
+
+static int zt_racer_fn(void *arg)
+{
+	struct zt_racer *r = arg;
+
+	r->ret = zcopy_batch_fill(r->b, r->file, ZCOPY_READ_SHMEM, r->pos, r->len);
+	complete(&r->done);
+	return 0;
+}
+
+static void zt_racer_start(struct kunit *test, struct zt_racer *r)
+{
+	struct task_struct *t;
+
+	init_completion(&r->done);
+	t = kthread_run(zt_racer_fn, r, "zcopy-kunit-racer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+}
+
+static void zt_fill_waits_for_writer(struct kunit *test, bool writes)
+{
+	struct file *file = zt_file(test, NULL, 3 * PAGE_SIZE);
+	struct zt_racer r = {
+		.file = file,
+		.b = zt_batch(test, ZCOPY_BATCH_PAGES),
+		.pos = 0,
+		.len = 3 * PAGE_SIZE,
+	};
+	struct folio *folio = zt_folio(file, 1);
+	int ref = zt_ref(folio);
+
+	folio_lock(folio);
+	folio_clear_uptodate(folio);
+	zt_racer_start(test, &r);
+	/* The fill takes page 0 and must then wait on page 1's lock. */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&r.done, HZ / 5), 0UL);
+	if (writes)
+		folio_mark_uptodate(folio);
+	folio_unlock(folio);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&r.done, 10 * HZ), 0UL);
+
+	KUNIT_ASSERT_EQ(test, r.ret, (ssize_t)(3 * PAGE_SIZE));
+	KUNIT_ASSERT_EQ(test, r.b->nr, 3U);
+	if (writes) {
+		/* Written meanwhile: the file's page and its bytes. */
+		KUNIT_EXPECT_PTR_EQ(test, r.b->bvec[1].bv_page, &folio->page);
+		KUNIT_EXPECT_TRUE(test, zt_page_holds(r.b->bvec[1].bv_page, 0,
+						      PAGE_SIZE, PAGE_SIZE));
+	} else {
+		/* Still not uptodate under the lock: fallocated, zeros. */
+		KUNIT_EXPECT_PTR_EQ(test, r.b->bvec[1].bv_page, ZERO_PAGE(0));
+	}
+	KUNIT_EXPECT_TRUE(test, zt_page_holds(r.b->bvec[2].bv_page, 0, PAGE_SIZE,
+					      2 * PAGE_SIZE));
+	zcopy_batch_release(r.b);
+	if (!writes) {
+		folio_lock(folio);
+		folio_mark_uptodate(folio);
+		folio_unlock(folio);
+	}
+	KUNIT_EXPECT_EQ(test, zt_ref(folio), ref);
+	fput(file);
+}
+
+static void zt_fill_waits_for_racing_writer(struct kunit *test)
+{
+	zt_fill_waits_for_writer(test, true);
+}
+
+static void zt_fill_fallocated_folio_is_zeros(struct kunit *test)
+{
+	zt_fill_waits_for_writer(test, false);
+}
+
+/*
+ * i_size is read after the wait: a file cut short while the fill waited
+ * for a folio (truncate lowers i_size first) ends the batch where the
+ * file now ends, and the folio waited for is not sent.
+ */
+static void zt_fill_rereads_isize_after_wait(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, 3 * PAGE_SIZE);
+	struct inode *inode = file_inode(file);
+	struct zt_racer r = {
+		.file = file,
+		.b = zt_batch(test, ZCOPY_BATCH_PAGES),
+		.pos = 100,
+		.len = 3 * PAGE_SIZE - 100,
+	};
+	struct folio *folio = zt_folio(file, 2);
+	int ref = zt_ref(folio);
+
+	folio_lock(folio);
+	folio_clear_uptodate(folio);
+	zt_racer_start(test, &r);
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&r.done, HZ / 5), 0UL);
+	i_size_write(inode, 2 * PAGE_SIZE);
+	folio_mark_uptodate(folio);
+	folio_unlock(folio);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&r.done, 10 * HZ), 0UL);
+
+	KUNIT_EXPECT_EQ(test, r.ret, (ssize_t)(2 * PAGE_SIZE - 100));
+	KUNIT_EXPECT_EQ(test, r.b->nr, 2U);
+	zcopy_batch_release(r.b);
+	KUNIT_EXPECT_EQ(test, zt_ref(folio), ref);
+	i_size_write(inode, 3 * PAGE_SIZE);
+	fput(file);
+}
+
+/*
+ * A hardware-poisoned page is never lent: the batch ends before it, and a
+ * fill that starts on it fails with -EIO, as read(2) does. The flag is
+ * set by hand on a page the test owns and cleared before the page can be
+ * freed.
+ */
+static void zt_fill_refuses_poisoned_page(struct kunit *test)
+{
+	struct file *file;
+	struct zcopy_batch *b;
+	struct folio *folio;
+	int ref;
+
+	if (!IS_ENABLED(CONFIG_MEMORY_FAILURE))
+		kunit_skip(test, "no CONFIG_MEMORY_FAILURE: no poisoned pages");
+	file = zt_file(test, NULL, 3 * PAGE_SIZE);
+	b = zt_batch(test, ZCOPY_BATCH_PAGES);
+	folio = zt_folio(file, 1);
+	ref = zt_ref(folio);
+	SetPageHWPoison(&folio->page);
+
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10,
+					       3 * PAGE_SIZE - 10),
+			(ssize_t)(PAGE_SIZE - 10));
+	KUNIT_EXPECT_EQ(test, b->nr, 1U);
+	zcopy_batch_release(b);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM,
+					       PAGE_SIZE + 1, 100), -EIO);
+	KUNIT_EXPECT_EQ(test, b->nr, 0U);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM,
+					       2 * PAGE_SIZE, PAGE_SIZE),
+			(ssize_t)PAGE_SIZE);
+	zcopy_batch_release(b);
+
+	ClearPageHWPoison(&folio->page);
+	KUNIT_EXPECT_EQ(test, zt_ref(folio), ref);
+	fput(file);
 }
 
 /* compat.h: a page-cache miss is NULL on every kernel, a hit a folio. */
@@ -340,7 +515,11 @@ static struct kunit_case zt_pages_cases[] = {
 	KUNIT_CASE(zt_fill_stops_at_eof),
 	KUNIT_CASE(zt_fill_sends_holes_as_zero_page),
 	KUNIT_CASE(zt_fill_splits_large_folios),
-	KUNIT_CASE(zt_file_has_page_cache),
+	KUNIT_CASE(zt_read_way),
+	KUNIT_CASE(zt_fill_waits_for_racing_writer),
+	KUNIT_CASE(zt_fill_fallocated_folio_is_zeros),
+	KUNIT_CASE(zt_fill_rereads_isize_after_wait),
+	KUNIT_CASE(zt_fill_refuses_poisoned_page),
 	KUNIT_CASE(zt_compat_filemap_get_folio),
 	{}
 };
@@ -473,7 +652,7 @@ static void zt_send_lends_pages(struct kunit *test, int family)
 	zt_pair(test, family, &p);
 	KUNIT_EXPECT_TRUE(test, zcopy_sock_takes_pages(p.tx));
 
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, 300, len), (ssize_t)len);
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 300, len), (ssize_t)len);
 	KUNIT_EXPECT_EQ(test, zcopy_batch_send(p.tx, b, 0), (ssize_t)len);
 	zcopy_batch_release(b);
 	for (i = 0; i < nr; i++)
@@ -615,27 +794,84 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 }
 
 /* The copy path: bytes arrive, and are all counted as copied. */
-static void zt_copy_path_counts_copies(struct kunit *test)
+/*
+ * The splice path (splice.c), on a file whose read is the filesystem's
+ * own: procfs generates /proc/version on read. zcopy must send exactly
+ * what read(2) gives, counted as copied (the bytes were generated into
+ * pages of the read's own), and advance the offset by as much.
+ */
+static void zt_splice_path_sends_procfs(struct kunit *test)
 {
-	struct file *file = zt_file(test, NULL, 20 * PAGE_SIZE);
-	struct zcopy_sendfile a = {};
-	size_t len = 18 * PAGE_SIZE + 5;
-	loff_t pos = 333;
+	struct zcopy_sendfile a = { .flags = ZCOPY_SEND_OFFSET, .count = 4096 };
+	struct file *file, *out;
+	loff_t pos = 0;
 	struct zt_pair p;
+	ssize_t want;
+	u8 *buf, *got;
+
+	file = filp_open("/proc/version", O_RDONLY, 0);
+	if (IS_ERR(file))
+		kunit_skip(test, "no /proc/version (procfs not mounted)");
+	buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	got = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	want = kernel_read(file, buf, 4096, &pos);
+	KUNIT_ASSERT_GT(test, want, 0L);
+
+	zt_pair(test, AF_UNIX, &p);
+	out = zt_sock_file(test, p.tx);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), want);
+	KUNIT_EXPECT_EQ(test, a.offset, (s64)want);
+	KUNIT_EXPECT_EQ(test, a.copied_bytes, (u64)want);
+	KUNIT_EXPECT_EQ(test, a.zc_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, got, want, true), (size_t)want);
+	KUNIT_EXPECT_EQ(test, memcmp(got, buf, want), 0);
+	/* At end of file: 0, nothing sent. */
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), 0L);
+	fput(out);
+	sock_release(p.rx);
+	fput(file);
+}
+
+/*
+ * The splice path on a page-cache file: tmpfs opened O_DIRECT is read
+ * through ->splice_read. Every byte arrives in order across many pipefuls
+ * (more than one batch's worth), and once the sockets are gone no page
+ * reference is left behind.
+ */
+static void zt_splice_path_tmpfs_o_direct(struct kunit *test)
+{
+	const unsigned int nr = 24;
+	struct file *file = zt_file(test, NULL, nr * PAGE_SIZE);
+	struct zcopy_sendfile a = { .flags = ZCOPY_SEND_OFFSET, .offset = 333 };
+	size_t len = (nr - 2) * PAGE_SIZE + 5;
+	struct file *out;
+	struct zt_pair p;
+	int *ref;
+	unsigned int i;
 	u8 *buf;
 
 	buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	ref = kunit_kcalloc(test, nr, sizeof(*ref), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, ref);
+	for (i = 0; i < nr; i++)
+		ref[i] = zt_ref(zt_folio(file, i));
+	file->f_flags |= O_DIRECT;
 	zt_pair(test, AF_INET, &p);
-	KUNIT_EXPECT_EQ(test, zcopy_xfer_copy(file, p.tx, &pos, len, 0, &a),
-			(ssize_t)len);
-	KUNIT_EXPECT_EQ(test, pos, 333LL + len);
-	KUNIT_EXPECT_EQ(test, a.copied_bytes, (u64)len);
-	KUNIT_EXPECT_EQ(test, a.zc_bytes, 0ULL);
+	out = zt_sock_file(test, p.tx);
+	a.count = len;
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), (ssize_t)len);
+	KUNIT_EXPECT_EQ(test, a.offset, 333LL + len);
+	KUNIT_EXPECT_EQ(test, a.copied_bytes + a.zc_bytes, (u64)len);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, len, true), len);
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, len, 333));
-	sock_release(p.tx);
+	fput(out);
 	sock_release(p.rx);
+	file->f_flags &= ~O_DIRECT;
+	KUNIT_EXPECT_TRUE_MSG(test, zt_refs_back(file, ref, nr),
+			      "a page reference was leaked or dropped twice");
 	fput(file);
 }
 
@@ -736,7 +972,8 @@ static struct kunit_case zt_send_cases[] = {
 	KUNIT_CASE(zt_udp_unconnected_counts_copy),
 	KUNIT_CASE(zt_sendfile_counts_zero_copy),
 	KUNIT_CASE(zt_sendfile_uses_file_position),
-	KUNIT_CASE(zt_copy_path_counts_copies),
+	KUNIT_CASE(zt_splice_path_sends_procfs),
+	KUNIT_CASE(zt_splice_path_tmpfs_o_direct),
 	KUNIT_CASE(zt_sendfile_rejects_bad_input),
 	KUNIT_CASE(zt_sendfile_full_socket_eagain),
 	{}

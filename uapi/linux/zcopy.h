@@ -46,9 +46,10 @@
  * @size: in: sizeof(struct zcopy_sendfile) as the caller was compiled;
  *	at least %ZCOPY_SENDFILE_SIZE_VER0.
  * @flags: in: ZCOPY_SEND_* flags; unknown bits give EINVAL.
- * @in_fd: in: the file to read, open for reading: a regular file or
- *	block device (sent from the page cache), or any other file
- *	sendfile(2) can read (sent through a copy).
+ * @in_fd: in: the file to read, open for reading: any file sendfile(2)
+ *	can read. The bytes sent are those sendfile(2) would send: tmpfs,
+ *	ext4, xfs and block devices are read from the page cache directly,
+ *	every other file through its filesystem's own splice read.
  * @out_fd: in: the socket to write to, open for writing.
  * @offset: in/out: with %ZCOPY_SEND_OFFSET the file offset to start at;
  *	on return the offset just past the last byte sent, in both modes.
@@ -59,8 +60,9 @@
  *	page-cache pages themselves became skb fragments, no CPU copy.
  * @copied_bytes: out: of @sent, bytes the CPU copied: the socket's route
  *	cannot take fragments (no scatter-gather), the protocol re-frames
- *	the data (kTLS, datagram sockets without page support), or the file
- *	has no page cache to lend (procfs, O_DIRECT; see README.md).
+ *	the data (kTLS, record sockets), or the file has no page cache to
+ *	lend and its filesystem made a copy for the read (sysfs, procfs,
+ *	O_DIRECT; see README.md).
  *	@zc_bytes + @copied_bytes == @sent.
  * @reserved: must be zero; room for later versions.
  *
@@ -82,7 +84,12 @@ struct zcopy_sendfile {
 
 #define ZCOPY_SENDFILE_SIZE_VER0 72	/* the first published layout */
 
-#define ZCOPY_IOC_MAGIC 0xB7
+/*
+ * The ioctl type: 0xB9, unregistered in the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst. (0xB7, used before
+ * the first release, belongs to nsfs and remoteproc.)
+ */
+#define ZCOPY_IOC_MAGIC 0xB9
 
 /*
  * ZCOPY_IOC_SENDFILE - send a file range to a socket from the page cache.
