@@ -43,7 +43,7 @@ module:
 
 userspace: $(USERSPACE)
 
-$(LIB): userspace/lib/zcopy.c userspace/lib/zcopy.h uapi/linux/zcopy.h
+$(LIB): userspace/lib/zcopy.c userspace/lib/zcopy.h userspace/lib/zc_limits.h uapi/linux/zcopy.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LIB_CFLAGS) -fPIC -fvisibility=hidden -shared \
 		-Wl,-soname,libzcopy.so.1 -o $@ $<

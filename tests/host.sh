@@ -6,7 +6,8 @@
 #   checkpatch.pl --strict  on kmod/ and uapi/ (from Debian's linux-source)
 #   sparse                  on the module, against each kernel's headers
 #   clang-format            on userspace/ and tests/ C sources
-#   cc -Werror              userspace builds without a warning
+#   cc -Werror              userspace builds without a warning, also -m32
+#   tests/unit/t_lib32.c    libzcopy's offset limit, -m64 and -m32
 #   dkms build              dkms.conf builds the module for each kernel
 set -u
 . "$(dirname "$0")/vm/lib.sh"
@@ -64,7 +65,7 @@ done
 
 fmt() {
 	clang-format --dry-run --Werror userspace/lib/*.[ch] userspace/cli/*.c tests/guest/*.c \
-		tests/bench/*.c
+		tests/bench/*.c tests/unit/*.c
 }
 check "clang-format: userspace/ and tests/ formatted" "$out/clang-format.log" fmt
 
@@ -72,6 +73,48 @@ werror() {
 	make -s -B userspace CFLAGS="-O2 -g -Werror"
 }
 check "userspace builds with -Wall -Wextra -Werror" "$out/werror.log" werror
+
+# 32-bit builds (gcc-multilib). With a 32-bit off_t, sendfile(2) given an
+# offset stops at 2 GiB - 1, and so must libzcopy: tests/unit/t_lib32.c
+# runs the library as built against a model of the ioctl (no module
+# needed), for each off_t. A kernel that cannot run i386 programs (no
+# IA32 emulation) runs them in qemu-i386 (qemu-user).
+if echo 'int main(void) { return 0; }' | cc -m32 -x c -o "$out/m32-probe" - 2>/dev/null; then
+	if "$out/m32-probe" 2>/dev/null; then
+		run32=
+	elif command -v qemu-i386 >/dev/null && qemu-i386 "$out/m32-probe"; then
+		run32=qemu-i386
+	else
+		run32=none
+	fi
+	werror32() {
+		make -s -B B="$out/m32" CFLAGS="-O2 -g -m32 -Werror" "$out/m32/bin/zcopy"
+	}
+	check "library and CLI build -m32 with -Wall -Wextra -Werror" "$out/werror32.log" werror32
+else
+	run32=nocc
+	echo "ok - library and CLI build -m32 # SKIP cc -m32 cannot link (gcc-multilib)"
+fi
+# t_lib32 NAME RUNNER CFLAGS...: build the test with the library and run it.
+t_lib32() {
+	local bin=$out/t_lib32-$1 run=$2
+	shift 2
+	cc "$@" -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iuapi -Iuserspace/lib -o "$bin" \
+		tests/unit/t_lib32.c userspace/lib/zcopy.c \
+		-Wl,--wrap=open,--wrap=open64,--wrap=ioctl || return 1
+	$run "$bin"
+}
+check "libzcopy offset limit, 64-bit off_t (t_lib32 -m64)" "$out/t_lib32-m64.log" \
+	t_lib32 m64 "" -m64
+for v in "m32:32-bit off_t (t_lib32 -m32):-m32" \
+	"m32lfs:64-bit off_t on i386 (t_lib32 -m32 -D_FILE_OFFSET_BITS=64):-m32 -D_FILE_OFFSET_BITS=64"; do
+	IFS=: read -r tag what flags <<<"$v"
+	case $run32 in
+	nocc) echo "ok - libzcopy offset limit, $what # SKIP no cc -m32 (gcc-multilib)" ;;
+	none) echo "ok - libzcopy offset limit, $what # SKIP cannot run i386 programs (qemu-user)" ;;
+	*) check "libzcopy offset limit, $what" "$out/t_lib32-$tag.log" t_lib32 "$tag" "$run32" $flags ;;
+	esac
+done
 
 # dkms with trees of its own, so the check leaves /usr/src and
 # /var/lib/dkms untouched.

@@ -12,12 +12,16 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +33,11 @@
 
 enum { EXIT_USAGE = 2 };
 
+/* The most bytes one call asks for: sendfile(2)'s cap (MAX_RW_COUNT). */
+#define CALL_MAX 0x7ffff000U
+/* The largest offset this build's off_t holds. */
+#define OFF_MAX (sizeof(off_t) < 8 ? (uint64_t)INT32_MAX : (uint64_t)INT64_MAX)
+
 static const char usage_text[] =
 	"Usage: zcopy send [--offset N] [--count N] [--quiet] FILE HOST:PORT\n"
 	"       zcopy --help | --version\n"
@@ -39,8 +48,8 @@ static const char usage_text[] =
 	"\n"
 	"  HOST:PORT     an IPv4 address, [IPv6 address] or host name, and a port\n"
 	"  --offset N    start N bytes into the file (default 0)\n"
-	"  --count N     send at most N bytes (default: to end of file); a file\n"
-	"                that ends first is an error\n"
+	"  --count N     send N bytes (default: to end of file); a file that\n"
+	"                ends first is an error, as is an offset past its end\n"
 	"  --quiet       print nothing on success\n"
 	"  N takes a K, M or G suffix (powers of 1024).\n"
 	"\n"
@@ -144,6 +153,41 @@ static int tcp_connect(const char *host, const char *port)
 	return fd;
 }
 
+/*
+ * The size of the file open as @fd, for the default count: st_size for a
+ * regular file, BLKGETSIZE64 for a block device. Returns 1 with *@size
+ * set; 0 if unknown, and the file is then sent until a read finds its end:
+ * procfs and sysfs give sizes (0, 4096) unrelated to what is read, other
+ * files (character devices, an empty regular file) may have no size at
+ * all; -1 on error.
+ */
+static int file_size(int fd, const struct stat *st, uint64_t *size)
+{
+	struct statfs sfs;
+
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -1 : 1;
+	if (!S_ISREG(st->st_mode) || st->st_size <= 0)
+		return 0;
+	if (fstatfs(fd, &sfs) < 0)
+		return -1;
+	if (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC)
+		return 0;
+	*size = (uint64_t)st->st_size;
+	return 1;
+}
+
+/*
+ * A file of unknown size gave nothing at @offset: is @offset past its end
+ * (1), or at it (0)? There is a byte before it if the file reaches it.
+ */
+static int past_end(int fd, uint64_t offset)
+{
+	char c;
+
+	return offset > 0 && pread(fd, &c, 1, (off_t)(offset - 1)) == 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -159,8 +203,9 @@ static int cmd_send(int argc, char **argv)
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
-	uint64_t offset = 0, count = 0, left, zc = 0;
-	int have_count = 0, quiet = 0, opt, in, sock;
+	uint64_t offset = 0, count = 0, size = 0, sent = 0, zc = 0;
+	int have_count = 0, quiet = 0, opt, known, closed, in = -1, sock = -1, ret = 1;
+	const char *file;
 	char *host, *port;
 	struct stat st;
 	off_t off;
@@ -170,7 +215,7 @@ static int cmd_send(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "o:c:qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
-			if (parse_size(optarg, &offset) || offset > INT64_MAX)
+			if (parse_size(optarg, &offset) || offset > OFF_MAX)
 				return usage_error("bad offset '%s'", optarg);
 			break;
 		case 'c':
@@ -193,60 +238,84 @@ static int cmd_send(int argc, char **argv)
 	if (split_hostport(argv[optind + 1], &host, &port))
 		return usage_error("'%s' is not HOST:PORT ([ADDR]:PORT for IPv6)",
 				   argv[optind + 1]);
+	file = argv[optind];
 
-	in = open(argv[optind], O_RDONLY | O_CLOEXEC);
-	if (in < 0 || fstat(in, &st) < 0) {
-		fprintf(stderr, "zcopy: %s: %s\n", argv[optind], strerror(errno));
-		return 1;
+	in = open(file, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0 || (known = file_size(in, &st, &size)) < 0) {
+		fprintf(stderr, "zcopy: %s: %s\n", file, strerror(errno));
+		goto out;
 	}
+	if (known && offset > size) {
+		fprintf(stderr,
+			"zcopy: %s: offset %" PRIu64 " is past the end of the file (%" PRIu64
+			" bytes)\n",
+			file, offset, size);
+		goto out;
+	}
+	/* Without --count: to the end of the file, where a read finds it. */
 	if (!have_count)
-		count = (uint64_t)st.st_size > offset ? st.st_size - offset : 0;
+		count = known ? size - offset : UINT64_MAX;
 
 	/* Fail before connecting if the module is missing. */
 	if (zc_device_fd() < 0) {
 		fprintf(stderr, "zcopy: %s: %s (is the zcopy module loaded?)\n", ZCOPY_DEVICE_PATH,
 			strerror(errno));
-		return 1;
+		goto out;
 	}
 	sock = tcp_connect(host, port);
 	if (sock < 0)
-		return 1;
+		goto out;
 
 	t0 = now();
 	off = (off_t)offset;
-	left = count;
-	while (left) {
-		struct zc_stats st;
-		ssize_t n = zc_sendfile_ex(sock, in, &off, left, ZCOPY_SEND_NOSIGNAL, &st);
+	while (sent < count) {
+		struct zc_stats zs;
+		size_t want = count - sent < CALL_MAX ? (size_t)(count - sent) : CALL_MAX;
+		ssize_t n = zc_sendfile_ex(sock, in, &off, want, ZCOPY_SEND_NOSIGNAL, &zs);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "zcopy: send after %" PRIu64 " bytes: %s\n", count - left,
+			fprintf(stderr, "zcopy: send after %" PRIu64 " bytes: %s\n", sent,
 				strerror(errno));
-			return 1;
+			goto out;
 		}
 		if (n == 0)
 			break; /* end of file */
-		left -= (uint64_t)n;
-		zc += st.zc_bytes;
+		sent += (uint64_t)n;
+		zc += zs.zc_bytes;
 	}
 	dt = now() - t0;
-	if (shutdown(sock, SHUT_WR) < 0 || close(sock) < 0) {
+	closed = shutdown(sock, SHUT_WR);
+	if (close(sock) < 0)
+		closed = -1;
+	sock = -1;
+	if (closed < 0) {
 		fprintf(stderr, "zcopy: closing the connection: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
-	if (left) {
-		fprintf(stderr, "zcopy: %s ended after %" PRIu64 " of %" PRIu64 " bytes\n",
-			argv[optind], count - left, count);
-		return 1;
+	if (!known && !sent && past_end(in, offset)) {
+		fprintf(stderr, "zcopy: %s: offset %" PRIu64 " is past the end of the file\n", file,
+			offset);
+		goto out;
+	}
+	if (have_count && sent < count) {
+		fprintf(stderr, "zcopy: %s ended after %" PRIu64 " of %" PRIu64 " bytes\n", file,
+			sent, count);
+		goto out;
 	}
 	if (!quiet)
 		fprintf(stderr,
 			"zcopy: sent %" PRIu64 " bytes in %.3f s (%.1f MiB/s), %" PRIu64
 			" by reference (zero-copy), %" PRIu64 " copied\n",
-			count, dt, dt > 0 ? count / dt / (1 << 20) : 0.0, zc, count - zc);
-	return 0;
+			sent, dt, dt > 0 ? sent / dt / (1 << 20) : 0.0, zc, sent - zc);
+	ret = 0;
+out:
+	if (sock >= 0)
+		close(sock);
+	if (in >= 0)
+		close(in);
+	return ret;
 }
 
 int main(int argc, char **argv)

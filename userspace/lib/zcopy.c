@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "zc_limits.h"
 #include "zcopy.h"
 
 #define ZC_API __attribute__((visibility("default")))
@@ -64,13 +65,34 @@ ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count
 		errno = EINVAL; /* the offset pointer decides that */
 		return -1;
 	}
+	dev = zc_device_fd();
+	if (dev < 0)
+		return -1;
 	if (offset) {
 		args.flags |= ZCOPY_SEND_OFFSET;
 		args.offset = *offset;
 	}
-	dev = zc_device_fd();
-	if (dev < 0)
-		return -1;
+	/*
+	 * A 32-bit off_t: this build's sendfile(2) is the syscall that stops
+	 * at MAX_NON_LFS (2 GiB - 1) when given an offset. The ioctl carries
+	 * 64-bit offsets, so stop at the same place: the range is cut to end
+	 * there, and the offset written back always fits. A range starting
+	 * there fails with EOVERFLOW, after the descriptors' own checks (as
+	 * in do_sendfile()): a call with a zero count makes those. With a
+	 * NULL offset sendfile(2) has no such limit (the file's position is
+	 * a loff_t), and neither has the library.
+	 */
+	if (sizeof(off_t) < 8 && offset) {
+		uint64_t n = args.count;
+
+		if (zc_limit_range(args.offset, &n, ZC_MAX_NON_LFS) < 0) {
+			args.count = 0;
+			if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) >= 0)
+				errno = EOVERFLOW;
+			return -1;
+		}
+		args.count = n;
+	}
 	if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) < 0)
 		return -1;
 	if (offset)
