@@ -99,8 +99,10 @@ void test_abi(const char *file);
 void test_sinks(const char *file);
 void test_sources(void);
 void test_differential(void);
+void test_fsmatrix(void);
 void test_tls(void);
 void test_faults(void);
 int sink_main(int argc, char **argv);
+int zcfuse_main(int argc, char **argv);
 
 #endif /* ZCTEST_COMMON_H */

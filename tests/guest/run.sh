@@ -114,11 +114,44 @@ check "overlayfs over tmpfs" sh -c 'mkdir -p /tmp/ovl/lower /tmp/ovl/upper /tmp/
 	mount -t overlay ovl -o lowerdir=/tmp/ovl/lower,upperdir=/tmp/ovl/upper,workdir=/tmp/ovl/work /mnt/ovl'
 check "tmpfs huge=always" sh -c 'mkdir -p /mnt/huge && mount -t tmpfs -o huge=always,size=64m huge /mnt/huge'
 
+# ---- more sources for t_fsmatrix.c: xfs (on a second loop device; mkfs.xfs
+# wants at least 300 MB), a plain tmpfs, and pseudo file systems whose files
+# have no data in the page cache: cgroup2, configfs (a netconsole target's
+# attributes), debugfs (mounted here on every kernel)
+setup_xfs() {
+	dd if=/dev/zero of=/tmp/xfs.img bs=1M count=0 seek=320 2>/dev/null &&
+		/sbin/mkfs.xfs -q -f /tmp/xfs.img &&
+		losetup /dev/loop1 /tmp/xfs.img &&
+		mkdir -p /mnt/xfs &&
+		mount -t xfs /dev/loop1 /mnt/xfs
+}
+check "xfs on /dev/loop1" setup_xfs
+check "plain tmpfs" sh -c 'mkdir -p /mnt/tmpfs && mount -t tmpfs -o size=256m tmpfs /mnt/tmpfs'
+check "cgroup2 on /sys/fs/cgroup" mount -t cgroup2 none /sys/fs/cgroup
+check "configfs, with a netconsole target" sh -c 'mount -t configfs none /sys/kernel/config &&
+	mkdir /sys/kernel/config/netconsole/zc'
+check "debugfs" sh -c 'grep -q debugfs /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug'
+
+# ---- FUSE: a daemon of the suite's own (tests/guest/zcfuse.c)
+# Files whose reads go to a process by FUSE_READ, cached and direct-io,
+# one with a read error at a known offset. `zctest fuse` returns once the
+# daemon answers; the daemon stays until the umount at the end.
+setup_fuse() {
+	mkdir -p /mnt/fuse &&
+		/zc/zctest fuse /mnt/fuse &&
+		printf 'hello\n' | cmp -s - /mnt/fuse/small.txt &&
+		test "$(stat -c %s /mnt/fuse/cached.bin)" = $((3 * 1048576 + 12345))
+}
+check "zcfuse mounted on /mnt/fuse" setup_fuse
+
 # ---- the C suite ---------------------------------------------------------
 export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
 export ZC_NOSG_ADDR=198.51.100.2 ZC_NOSG_FROM=198.51.100.1
 export ZC_EXT4_DIR=/mnt/ext4 ZC_EXT4_DEV=/dev/loop0 ZC_EXT4_STAT=/sys/block/loop0/stat
 export ZC_HUGE_DIR=/mnt/huge ZC_OVL_DIR=/mnt/ovl ZC_OVL_LOWER=/tmp/ovl/lower
+export ZC_TMPFS_DIR=/mnt/tmpfs ZC_XFS_DIR=/mnt/xfs ZC_CGROUP_DIR=/sys/fs/cgroup
+export ZC_CONFIGFS_DIR=/sys/kernel/config/netconsole/zc
+export ZC_FUSE_DIR=/mnt/fuse
 # Shown as it runs (tee), so that a hang shows where it happened.
 (
 	/zc/zctest /tmp
@@ -258,8 +291,66 @@ check "zcopy send --count past end of file exits 1" exit_is 1 \
 wait $sink
 check "  ... after sending the whole file" cmp -s /tmp/cli.out /tmp/cli.bin
 
+# An offset past the end of the file is the user's error: exit 1 and one
+# line saying so, before connecting (nothing listens on port 9). At the
+# end, there is nothing to send, and that is no error.
+# fails_with LINE COMMAND...: COMMAND exits 1 and prints just LINE.
+fails_with() {
+	line=$1
+	shift
+	"$@" >/tmp/cli.err 2>&1
+	rc=$?
+	[ $rc = 1 ] && [ "$(cat /tmp/cli.err)" = "$line" ] && return 0
+	echo "# exit $rc, printed: $(cat /tmp/cli.err)"
+	return 1
+}
+check "zcopy send --offset past end of file exits 1, saying so" fails_with \
+	'zcopy: /tmp/cli.bin: offset 3000002 is past the end of the file (3000001 bytes)' \
+	zcopy send --offset 3000002 /tmp/cli.bin 127.0.0.1:9
+start_sink 9008
+cli_case "zcopy send --offset at end of file sends nothing" /dev/null \
+	--offset 3000001 /tmp/cli.bin 127.0.0.1:9008
+# Files whose st_size is not their length are sent to their end: procfs
+# (st_size 0), sysfs (4096) and block devices (0; BLKGETSIZE64 says).
+cat /proc/sys/kernel/ostype >/tmp/cli.ostype
+start_sink 9009
+cli_case "zcopy send of a procfs file (st_size 0) sends its contents" /tmp/cli.ostype \
+	/proc/sys/kernel/ostype 127.0.0.1:9009
+tail -c +3 /tmp/cli.ostype >/tmp/cli.ostype2
+start_sink 9010
+cli_case "zcopy send --offset 2 of a procfs file" /tmp/cli.ostype2 \
+	--offset 2 /proc/sys/kernel/ostype 127.0.0.1:9010
+start_sink 9011
+check "zcopy send --offset past end of a procfs file exits 1, saying so" fails_with \
+	'zcopy: /proc/sys/kernel/ostype: offset 100 is past the end of the file' \
+	zcopy send --offset 100 /proc/sys/kernel/ostype 127.0.0.1:9011
+wait $sink
+cat /sys/class/net/lo/mtu >/tmp/cli.mtu
+start_sink 9012
+cli_case "zcopy send of a sysfs file (st_size 4096) sends its contents" /tmp/cli.mtu \
+	/sys/class/net/lo/mtu 127.0.0.1:9012
+# A loop device over the random file: 3000001 bytes, less the last partial
+# 512-byte sector.
+loopdev=$(losetup -f) && losetup "$loopdev" /tmp/cli.bin
+head -c $((3000001 / 512 * 512)) /tmp/cli.bin >/tmp/cli.blk
+check "loop device $loopdev over /tmp/cli.bin has $((3000001 / 512 * 512)) bytes" \
+	test "$(blockdev --getsize64 "$loopdev")" = $((3000001 / 512 * 512))
+start_sink 9013
+cli_case "zcopy send of a block device sends it whole (BLKGETSIZE64)" /tmp/cli.blk \
+	"$loopdev" 127.0.0.1:9013
+losetup -d "$loopdev"
+# The ext4 image's last MiB, and past its end.
+dd if=/dev/loop0 of=/tmp/cli.tail bs=1M skip=255 2>/dev/null
+start_sink 9014
+cli_case "zcopy send --offset 255M of /dev/loop0 (256 MiB) sends its last MiB" /tmp/cli.tail \
+	--offset 255M /dev/loop0 127.0.0.1:9014
+check "zcopy send --offset past end of /dev/loop0 exits 1, saying so" fails_with \
+	'zcopy: /dev/loop0: offset 269484032 is past the end of the file (268435456 bytes)' \
+	zcopy send --offset 257M /dev/loop0 127.0.0.1:9
+
 # ---- unload --------------------------------------------------------------
 kill $PEER 2>/dev/null
+check "umount /mnt/fuse" umount /mnt/fuse
 check "rmmod zcopy" rmmod zcopy
 check "/dev/zcopy is gone after rmmod" test ! -e /dev/zcopy
 check "without the module the CLI says so" sh -c \

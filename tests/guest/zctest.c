@@ -18,14 +18,18 @@
  * The parts: t_xfer.c (transfers, accounting, proof of reference),
  * t_bad.c (bad inputs, ABI), t_sinks.c (socket behaviour), t_sources.c
  * (file systems, copy path, readahead, truncation), t_tls.c (kTLS),
- * t_diff.c (the differential test against sendfile(2)), t_faults.c
+ * t_diff.c (the differential test against sendfile(2)), t_fsmatrix.c
+ * (every file system against sendfile(2); files appended, truncated,
+ * poisoned or failing under a transfer; record sockets), t_faults.c
  * (allocation failures).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
  * ZC_NOSG_FROM (the two ends of a second veth pair with scatter-gather
  * off); ZC_EXT4_DIR, ZC_EXT4_DEV, ZC_EXT4_STAT, ZC_HUGE_DIR for
- * t_sources.c. Without them those tests fail; they are not skipped.
+ * t_sources.c; ZC_TMPFS_DIR, ZC_XFS_DIR, ZC_CGROUP_DIR, ZC_CONFIGFS_DIR
+ * and ZC_FUSE_DIR too for t_fsmatrix.c. Without them those tests fail;
+ * they are not skipped.
  *
  * Prints "ok - NAME" or "not ok - NAME: why" per test and ends with
  * "zctest: N passed, N failed"; exits 1 on any failure.
@@ -112,6 +116,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "sink"))
 		return sink_main(argc, argv);
+	if (argc > 2 && !strcmp(argv[1], "fuse"))
+		return zcfuse_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "selftest")) {
 		corrupt_rx = 1;
 		test_transfers();
@@ -167,6 +173,8 @@ int main(int argc, char **argv)
 		test_tls();
 	if (part(parts, "diff"))
 		test_differential();
+	if (part(parts, "fsmatrix"))
+		test_fsmatrix();
 
 	printf("zctest: %d passed, %d failed\n", n_passed, n_failed);
 	return n_failed ? 1 : 0;

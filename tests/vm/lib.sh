@@ -134,6 +134,9 @@ build_initramfs() {
 	cp -L "$(command -v ip)" "$root/sbin/ip"
 	cp -L "$(command -v ethtool)" "$root/sbin/ethtool"
 	cp -L "$(command -v mke2fs)" "$root/sbin/mke2fs"
+	# mkfs.xfs for xfs on a second loop device (t_fsmatrix.c).
+	cp -L "$(command -v mkfs.xfs)" "$root/sbin/mkfs.xfs"
+	copy_elf "$root" "$root/sbin/mkfs.xfs"
 	copy_elf "$root" "$root/sbin/ip" "$root/sbin/ethtool" "$root/sbin/mke2fs" \
 		"$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest" "$ZC_BUILD/tests/zcbench"
 
@@ -151,8 +154,10 @@ build_initramfs() {
 		copy_elf "$root" "$f"
 	done
 	# kTLS and the AES-GCM it asks the crypto API for (no modprobe in
-	# the guest to load them on demand).
-	add_modules "$moddir" "$root" veth loop overlay tls ctr gcm ghash-generic || return 1
+	# the guest to load them on demand). xfs, and configfs with netconsole
+	# (whose dynamic targets are configfs files), for t_fsmatrix.c; fuse
+	# for the suite's FUSE daemon (zcfuse.c).
+	add_modules "$moddir" "$root" veth loop overlay tls ctr gcm ghash-generic xfs configfs netconsole fuse || return 1
 
 	cp "$ZC_TOP"/tests/guest/*.sh "$ZC_TOP/tests/bench/guest/bench.sh" "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
