@@ -2,28 +2,42 @@
 # bench.sh - `make bench`: the benchmark on each kernel, and its report.
 #
 # For each kernel (tests/vm/kernels.sh): build zcopy.ko, boot QEMU with the
-# bench initramfs (tests/bench/guest/bench.sh runs zcbench in the guest),
-# cut the guest's table, JSON and plot data out of the serial log into
-# build/bench/KVER/, and check the kernel log stayed clean. Then join the
-# kernels into build/bench/bench.txt, bench.json, and the plots
-# throughput.svg and ratio.svg (and .png; gnuplot). Exits non-zero if any kernel's run failed.
+# bench initramfs (tests/bench/guest/bench.sh runs zcbench in the guest,
+# once per file system), cut the guest's table, JSON and plot data out of
+# the serial log into build/bench/KVER/FS/, and check the kernel log
+# stayed clean. Then join the kernels and file systems into
+# build/bench/bench.txt, bench.json, and the plots throughput.svg and
+# ratio.svg (and .png; gnuplot; a panel per kernel, file system and link).
+# Exits non-zero if any kernel's run failed.
 #
 # Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
-# --sizes 4K,16M"), ZC_BENCH_MEM (guest memory, MiB; default 3072),
-# ZC_BENCH_TIMEOUT (seconds per kernel; default 1500), ZC_KERNELS.
+# --sizes 4K,16M"), ZC_BENCH_FS (the file systems the files are on, in
+# this order: "tmpfs ext4" by default; ext4 is on a loop device over an
+# image in the guest's tmpfs), ZC_BENCH_MEM (guest memory, MiB; default
+# 3072), ZC_BENCH_TIMEOUT (seconds per kernel; default 1500 per file
+# system), ZC_KERNELS.
 #
 # ZC_BENCH_PERF="METHOD ..." profiles instead of measuring: in the guest,
 # each METHOD runs alone (zcbench profile, with ZC_BENCH_ARGS as its
-# options) under `perf record` on the sender's CPU, and the flat profile
-# of each lands in build/bench/KVER/perf-METHOD.txt. Needs perf on the
-# host (Debian's linux-perf), which is copied into the guest.
+# options) under `perf record` on the sender's CPU, on each file system,
+# and the flat profile of each lands in build/bench/KVER/FS/perf-METHOD.txt.
+# Needs perf on the host (Debian's linux-perf), which is copied into the
+# guest.
 set -u
 . "$(dirname "$0")/../vm/lib.sh"
 
 OUT=$ZC_BUILD/bench
 ARGS=${ZC_BENCH_ARGS:-}
 MEM=${ZC_BENCH_MEM:-3072}
-LIMIT=${ZC_BENCH_TIMEOUT:-1500}
+FSS=$(echo ${ZC_BENCH_FS:-tmpfs ext4})
+for fs in $FSS; do
+	case $fs in
+	tmpfs | ext4) ;;
+	*) echo "ZC_BENCH_FS: no file system $fs (tmpfs, ext4)" >&2; exit 2 ;;
+	esac
+done
+[ -n "$FSS" ] || { echo "ZC_BENCH_FS: empty" >&2; exit 2; }
+LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w)))}
 PROFILE=${ZC_BENCH_PERF:-}
 PERF=""
 if [ -n "$PROFILE" ]; then
@@ -31,7 +45,7 @@ if [ -n "$PROFILE" ]; then
 fi
 mkdir -p "$OUT"
 rc=0
-done_kernels=""
+done_runs="" # KVER/FS of every run with results
 
 # section NAME LOG: the lines between "==> NAME <==" and the next "==>".
 section() {
@@ -45,23 +59,28 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	echo "=== $kver"
 	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
 	ZC_EXTRA_BINS=${PERF:+$PERF} build_initramfs "/lib/modules/$kver" "$kodir" bench \
-		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\"" ||
+		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"$FSS\"" ||
 		{ rc=1; continue; }
 	t0=$SECONDS
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
 	qrc=$?
 	tr -d '\r' <"$dir/results.log" >"$dir/guest.log"
-	# Every file the guest printed: table.txt, results.json, LINK.dat,
-	# LINK-ratio.dat; or, profiling, perf-METHOD.txt.
-	for f in $(sed -n 's/^==> \([a-z0-9_.-]*\) <==$/\1/p' "$dir/guest.log"); do
+	# Every file the guest printed, as FS/NAME: table.txt, results.json,
+	# LINK.dat, LINK-ratio.dat; or, profiling, perf-METHOD.txt.
+	for f in $(sed -n 's/^==> \([a-z0-9_.-]*\/[a-z0-9_.-]*\) <==$/\1/p' "$dir/guest.log"); do
+		mkdir -p "$dir/${f%/*}"
 		section "$f" "$dir/guest.log" >"$dir/$f"
 		[ -s "$dir/$f" ] || rm -f "$dir/$f"
 	done
-	want=$dir/results.json
-	[ -n "$PROFILE" ] && want=$dir/perf-${PROFILE%% *}.txt
+	missing=""
+	for fs in $FSS; do
+		want=$dir/$fs/results.json
+		[ -n "$PROFILE" ] && want=$dir/$fs/perf-${PROFILE%% *}.txt
+		[ -s "$want" ] || missing="$missing $fs"
+	done
 	if [ $qrc != 0 ] || ! grep -q '^BENCH-STATUS 0$' "$dir/guest.log" ||
-		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ ! -s "$want" ]; then
-		echo "not ok - benchmark on $kver (qemu status $qrc; see $dir/guest.log)"
+		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ -n "$missing" ]; then
+		echo "not ok - benchmark on $kver (qemu status $qrc${missing:+; no results on$missing}; see $dir/guest.log)"
 		grep -E '^(zcbench|BENCH)' "$dir/guest.log" | head -n 20
 		rc=1
 	else
@@ -72,60 +91,74 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 		head -n 30 "$dir/bad-klog.txt"
 		rc=1
 	fi
-	[ -s "$dir/results.json" ] && done_kernels="$done_kernels $kver"
+	for fs in $FSS; do
+		[ -s "$dir/$fs/results.json" ] && done_runs="$done_runs $kver/$fs"
+	done
 done
 
 if [ -n "$PROFILE" ]; then
 	for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
-		for m in $PROFILE; do
-			f=$OUT/$kver/perf-$m.txt
-			[ -s "$f" ] || continue
-			echo "=== $kver, $m: $f"
-			grep -vE '^#|^$' "$f" | head -n 25
+		for fs in $FSS; do
+			for m in $PROFILE; do
+				f=$OUT/$kver/$fs/perf-$m.txt
+				[ -s "$f" ] || continue
+				echo "=== $kver, $fs, $m: $f"
+				grep -vE '^#|^$' "$f" | head -n 25
+			done
 		done
 	done
 	exit $rc
 fi
-[ -n "$done_kernels" ] || { echo "no kernel produced results" >&2; exit 1; }
+[ -n "$done_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
 
-# bench.txt: every kernel's tables, one after the other.
+# bench.txt: every kernel's tables, one after the other; in each kernel,
+# one file system's after the other.
 {
 	echo "zcopy benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), zcopy $ZC_VERSION" \
 		"($(git -C "$ZC_TOP" describe --always --dirty 2>/dev/null || echo '?'))"
-	echo "command: make bench${ARGS:+ (ZC_BENCH_ARGS=\"$ARGS\")}; guest: QEMU TCG," \
-		"2 vCPUs, $MEM MiB; host: $(nproc) CPUs"
-	for kver in $done_kernels; do
+	echo "command: make bench${ARGS:+ (ZC_BENCH_ARGS=\"$ARGS\")} (ZC_BENCH_FS=\"$FSS\");" \
+		"guest: QEMU TCG, 2 vCPUs, $MEM MiB; host: $(nproc) CPUs"
+	echo "files on tmpfs: the guest's /tmp; on ext4: /dev/loop0, over an image in /tmp"
+	for run in $done_runs; do
 		echo
-		cat "$OUT/$kver/table.txt"
+		cat "$OUT/$run/table.txt"
 	done
 } >"$OUT/bench.txt"
 
-# bench.json: {"generated", "command", "kernels": [zcbench's object per kernel]}.
+# bench.json: {"generated", "command", ..., "kernels": [zcbench's object
+# per kernel and file system, each naming its "kernel" and "fs"]}.
 {
 	printf '{"generated": "%s", "zcopy_version": "%s", "command": "make bench", ' \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ZC_VERSION"
-	printf '"zcbench_args": "%s", "guest_memory_MiB": %s, "kernels": [' "$ARGS" "$MEM"
+	printf '"zcbench_args": "%s", "filesystems": "%s", "guest_memory_MiB": %s, "kernels": [' \
+		"$ARGS" "$FSS" "$MEM"
 	sep=""
-	for kver in $done_kernels; do
+	for run in $done_runs; do
 		printf '%s' "$sep"
-		tr -d '\n' <"$OUT/$kver/results.json"
+		tr -d '\n' <"$OUT/$run/results.json"
 		sep=", "
 	done
 	printf ']}\n'
 } >"$OUT/bench.json"
 
-# The plots, one panel per kernel and link, zcopy (the last column) drawn
-# thick: throughput against file size, and the ratio to sendfile(2) in
-# the same rounds, the figure that survives emulation. Each as SVG and
-# PNG. columnheader() needs the header line without its leading '#'.
-for kver in $done_kernels; do
-	for f in "$OUT/$kver"/*.dat; do
+# The plots, one panel per kernel, file system and link, zcopy (the last
+# column) drawn thick: throughput against file size, and the ratio to
+# sendfile(2) in the same rounds, the figure that survives emulation.
+# Each as SVG and PNG. columnheader() needs the header line without its
+# leading '#'.
+for run in $done_runs; do
+	for f in "$OUT/$run"/*.dat; do
 		[ -s "$f" ] && sed -i '1s/^# //' "$f"
 	done
 done
-nk=$(echo $done_kernels | wc -w)
+# A row per run (kernel and file system), a column per link.
+nk=$(echo $done_runs | wc -w)
+nl=1
+for run in $done_runs; do
+	[ -s "$OUT/$run/lo.dat" ] && [ -s "$OUT/$run/veth.dat" ] && nl=2
+done
 # plot NAME SUFFIX TITLE YLABEL LOG-AXES: NAME.svg and NAME.png from
-# every kernel's LINK$SUFFIX.dat.
+# every run's LINK$SUFFIX.dat.
 plot() {
 	local name=$1 suffix=$2 title=$3 ylabel=$4 logaxes=$5 ext dat ncol
 	for ext in svg png; do
@@ -135,7 +168,7 @@ plot() {
 		esac
 		echo "set output '$OUT/$name.$ext'"
 		echo "set termoption noenhanced" # method ids have underscores
-		echo "set multiplot layout $nk,2 title '$title (QEMU TCG guest: compare ratios, not absolute values)'"
+		echo "set multiplot layout $nk,$nl title '$title (QEMU TCG guest: compare ratios, not absolute values)'"
 		echo "set logscale $logaxes 2"
 		echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '1G' 1073741824)"
 		echo "set xlabel 'file size'"
@@ -143,11 +176,11 @@ plot() {
 		echo "set grid"
 		echo "set key left top font 'Sans,9'"
 		echo "set datafile missing 'NaN'"
-		for kver in $done_kernels; do
+		for run in $done_runs; do
 			for link in lo veth; do
-				dat=$OUT/$kver/$link$suffix.dat
+				dat=$OUT/$run/$link$suffix.dat
 				[ -s "$dat" ] || continue
-				echo "set title 'Linux $kver, $link'"
+				echo "set title 'Linux ${run%/*}, $link, files on ${run#*/}'"
 				ncol=$(head -n 1 "$dat" | wc -w)
 				printf "plot for [i=2:%d] '%s' using 1:i with linespoints lw (i==%d?3:1.2) title columnheader(i)\n" \
 					"$ncol" "$dat" "$ncol"

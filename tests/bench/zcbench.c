@@ -4,8 +4,9 @@
  *
  * Runs in the QEMU guest (tests/bench/guest.sh). For each link (loopback
  * TCP; TCP over veth into a second network namespace) and each file size,
- * it sends the same tmpfs file with every method of the method table
- * below to a receiver process, interleaving the methods (A B C .. A B C ..,
+ * it sends the same file (on tmpfs, or whatever --dir is on: make bench
+ * runs it again on ext4) with every method of the method table below to
+ * a receiver process, interleaving the methods (A B C .. A B C ..,
  * rotating which one goes first), and reports per method: throughput,
  * sender CPU time per GiB, syscalls per GiB and the ratio to sendfile(2)
  * measured in the same round.
@@ -15,7 +16,9 @@
  *                      [--no-pin]
  *       the benchmark; writes OUTDIR/table.txt, results.json, and two
  *       gnuplot data files per link (OUTDIR/LINK.dat: throughput;
- *       OUTDIR/LINK-ratio.dat: ratio to sendfile)
+ *       OUTDIR/LINK-ratio.dat: ratio to sendfile). The files are made
+ *       in --dir (default /tmp); the tables and the JSON name its file
+ *       system type (from /proc/self/mounts)
  *   zcbench profile METHOD [--sizes ..] [--reps N] [--target SIZE]
  *                          [--links ..] [--dir DIR] [--no-pin]
  *       METHOD alone, --reps samples per size and link (default: 4 KiB
@@ -917,6 +920,10 @@ static void file_make(struct bfile *f, const char *dir, size_t size)
 			fatal("write %s", f->path);
 	}
 	f->sum = csum_end(&cs);
+	/* On a disk file system, so that no writeback runs during the
+	 * samples: the file stays in the page cache, clean. */
+	if (fsync(fd))
+		fatal("fsync %s", f->path);
 	close(fd);
 	f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0)
@@ -927,6 +934,36 @@ static void file_drop(struct bfile *f)
 {
 	close(f->fd);
 	unlink(f->path);
+}
+
+/*
+ * The type of the file system @dir is on ("tmpfs", "ext4", ..., "?"):
+ * that of the longest mount point in /proc/self/mounts that holds it.
+ */
+static const char *fs_type(const char *dir)
+{
+	static char type[64];
+	char real[PATH_MAX], line[1024], mnt[512], t[64];
+	size_t best = 0;
+	FILE *f;
+
+	snprintf(type, sizeof(type), "?");
+	if (!realpath(dir, real) || !(f = fopen("/proc/self/mounts", "r")))
+		return type;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n;
+
+		if (sscanf(line, "%*s %511s %63s", mnt, t) != 2)
+			continue;
+		n = strlen(mnt);
+		if (n >= best && !strncmp(real, mnt, n) &&
+		    (real[n] == '/' || !real[n] || !strcmp(mnt, "/"))) {
+			best = n;
+			snprintf(type, sizeof(type), "%s", t);
+		}
+	}
+	fclose(f);
+	return type;
 }
 
 /* ---- one sample ------------------------------------------------------- */
@@ -1375,6 +1412,10 @@ static int bench(struct opts *o)
 	FILE *tf, *jf;
 	int failures = 0;
 	uint64_t t_start = now_ns();
+	char fs[64];
+
+	snprintf(fs, sizeof(fs), "%s", fs_type(o->dir));
+	fprintf(stderr, "# zcbench run: files in %s, on %s\n", o->dir, fs);
 
 	for (size_t m = 0; m < N_METHODS; m++)
 		missing[m] = !selected(o, m)	  ? "not selected (--methods)"
@@ -1453,16 +1494,19 @@ static int bench(struct opts *o)
 	tf = fopen(path, "w");
 	if (!tf)
 		fatal("%s", path);
-	fprintf(tf, "zcbench on Linux %s: %d rounds, methods interleaved; medians.\n",
-		kernel_release(), o->reps);
+	fprintf(tf,
+		"zcbench on Linux %s, files on %s (%s): %d rounds, methods interleaved; "
+		"medians.\n",
+		kernel_release(), fs, o->dir, o->reps);
 	fprintf(tf, "%s\n", honesty);
 	for (int li = 0; li < o->n_links; li++) {
 		struct link *l = o->links[li];
 		char title[256];
 
 		snprintf(title, sizeof(title),
-			 "== Linux %s, %s: throughput, MiB/s (median ± half the min-max spread)",
-			 kernel_release(), l->label);
+			 "== Linux %s, %s, files on %s: throughput, MiB/s (median ± half the "
+			 "min-max spread)",
+			 kernel_release(), l->label, fs);
 		table(tf, o, l, cells[li], title, fmt_tp);
 		table(tf, o, l, cells[li],
 		      "ratio of throughput to sendfile(2) (median of the per-round ratios)",
@@ -1487,6 +1531,10 @@ static int bench(struct opts *o)
 		fatal("%s", path);
 	fprintf(jf, "{\"kernel\": ");
 	json_str(jf, kernel_release());
+	fprintf(jf, ", \"fs\": ");
+	json_str(jf, fs);
+	fprintf(jf, ", \"dir\": ");
+	json_str(jf, o->dir);
 	fprintf(jf, ", \"note\": ");
 	json_str(jf, honesty);
 	fprintf(jf, ", \"rounds\": %d, \"target_bytes_per_sample\": %zu, \"methods\": [", o->reps,
@@ -1550,6 +1598,7 @@ static int profile(struct opts *o, const char *id)
 		fprintf(stderr, "zcbench: %s: n/a here: %s\n", id, why);
 		return 1;
 	}
+	printf("# zcbench profile %s: files in %s, on %s\n", id, o->dir, fs_type(o->dir));
 	for (int li = 0; li < o->n_links; li++)
 		link_start(o->links[li]);
 	for (int z = 0; z < o->n_sizes; z++) {

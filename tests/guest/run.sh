@@ -20,8 +20,8 @@ check() {
 # dump every task's stack to the kernel log (SysRq t): the log then shows
 # where it hangs, and the harness fails the run on the traces.
 (
-	sleep "${ZC_WATCHDOG:-600}"
-	echo "watchdog: the guest suite is still running after ${ZC_WATCHDOG:-600} s; task dump in the kernel log"
+	sleep "${ZC_WATCHDOG:-900}"
+	echo "watchdog: the guest suite is still running after ${ZC_WATCHDOG:-900} s; task dump in the kernel log"
 	echo t >/proc/sysrq-trigger
 ) &
 WATCHDOG=$!

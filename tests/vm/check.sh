@@ -19,7 +19,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=${ZC_TIMEOUT:-900}
+LIMIT=${ZC_TIMEOUT:-1200}
 DEBUG_LINES=${ZC_DEBUG_LINES-6.1 6.12}
 total_p=0
 total_f=0

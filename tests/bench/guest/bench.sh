@@ -2,10 +2,14 @@
 # bench.sh - the guest side of `make bench`, run by init.sh.
 #
 # Loads the module and veth, puts a receiver namespace behind a veth pair
-# (peer.sh, as make check does), runs zcbench with the arguments the host
-# passed in ZC_BENCH_ARGS, and prints every file zcbench wrote between
-# "==> NAME <==" lines, for tests/bench/bench.sh to cut out of the serial
-# log. zcbench's progress goes to the same log.
+# (peer.sh, as make check does), and runs zcbench with the arguments the
+# host passed in ZC_BENCH_ARGS once per file system of ZC_BENCH_FS
+# (default "tmpfs ext4"): tmpfs is the guest's /tmp; ext4 is made on
+# /dev/loop0, backed by a sparse image file in /tmp, so that on ext4 each
+# file takes twice its size in memory (the image, and ext4's page cache).
+# It prints every file zcbench wrote between "==> FS/NAME <==" lines, for
+# tests/bench/bench.sh to cut out of the serial log. zcbench's progress
+# goes to the same log.
 insmod /zc/zcopy.ko || echo "BENCH-ERROR insmod zcopy.ko"
 for m in $(cat /lib/modules/zc/order); do
 	insmod /lib/modules/zc/$m.ko || echo "BENCH-ERROR insmod $m"
@@ -15,27 +19,66 @@ start_peer
 setup_veth || echo "BENCH-ERROR veth"
 export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
 
+# setup_ext4: ext4 on /dev/loop0 at /mnt/ext4, as run.sh's setup_ext4, in
+# an image of 1280 MiB (sparse: it takes what is written), room for the
+# largest file zcbench makes (1 GiB at most; 512 MiB in 3 GiB). The inode
+# tables and journal are written now, not by ext4lazyinit during the
+# samples.
+setup_ext4() {
+	dd if=/dev/zero of=/tmp/ext4.img bs=1M count=0 seek=1280 2>/dev/null &&
+		/sbin/mke2fs -q -t ext4 -F -E lazy_itable_init=0,lazy_journal_init=0 /tmp/ext4.img &&
+		losetup /dev/loop0 /tmp/ext4.img &&
+		mkdir -p /mnt/ext4 &&
+		mount -t ext4 /dev/loop0 /mnt/ext4
+}
+teardown_ext4() {
+	umount /mnt/ext4 && losetup -d /dev/loop0 && rm -f /tmp/ext4.img
+}
+
 echo "# guest: $(nproc) CPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo) memory"
 mkdir -p /tmp/bench
-if [ -n "${ZC_BENCH_PERF:-}" ]; then
-	# Profiling (the host's ZC_BENCH_PERF): each method alone, sampled
-	# on CPU 0, where zcbench pins the sender (and where the receive
-	# side's softirq work of loopback and veth runs too).
-	status=0
-	for m in $ZC_BENCH_PERF; do
+status=0
+for fs in ${ZC_BENCH_FS:-tmpfs ext4}; do
+	case $fs in
+	tmpfs) dir=/tmp ;;
+	ext4)
+		dir=/mnt/ext4
+		setup_ext4 || {
+			echo "BENCH-ERROR ext4 on /dev/loop0"
+			status=1
+			continue
+		}
+		;;
+	*)
+		echo "BENCH-ERROR ZC_BENCH_FS: no file system $fs (tmpfs, ext4)"
+		status=1
+		continue
+		;;
+	esac
+	out=/tmp/bench/$fs
+	mkdir -p "$out"
+	echo "# bench: files on $fs ($dir)"
+	if [ -n "${ZC_BENCH_PERF:-}" ]; then
+		# Profiling (the host's ZC_BENCH_PERF): each method alone, sampled
+		# on CPU 0, where zcbench pins the sender (and where the receive
+		# side's softirq work of loopback and veth runs too).
+		for m in $ZC_BENCH_PERF; do
+			# shellcheck disable=SC2086 # the arguments are a list
+			/usr/bin/perf record -q -C 0 -g -F 1999 -o /tmp/perf.data -- \
+				/zc/zcbench profile "$m" --dir "$dir" $ZC_BENCH_ARGS || status=1
+			/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+				-n -g none --percent-limit 0.3 >"$out/perf-$m.txt" 2>&1 || status=1
+			rm -f /tmp/perf.data
+		done
+	else
 		# shellcheck disable=SC2086 # the arguments are a list
-		/usr/bin/perf record -q -C 0 -g -F 1999 -o /tmp/perf.data -- \
-			/zc/zcbench profile "$m" $ZC_BENCH_ARGS || status=1
-		/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort sym \
-			-n -g none --percent-limit 0.3 >/tmp/bench/perf-$m.txt 2>&1 || status=1
-	done
-else
-	# shellcheck disable=SC2086 # the arguments are a list
-	/zc/zcbench run /tmp/bench $ZC_BENCH_ARGS
-	status=$?
-fi
-for f in /tmp/bench/*; do
-	echo "==> ${f##*/} <=="
+		/zc/zcbench run "$out" --dir "$dir" $ZC_BENCH_ARGS || status=1
+	fi
+	[ "$fs" = ext4 ] && { teardown_ext4 || echo "BENCH-ERROR ext4 teardown"; }
+done
+for f in /tmp/bench/*/*; do
+	[ -f "$f" ] || continue
+	echo "==> ${f#/tmp/bench/} <=="
 	cat "$f"
 done
 echo "==> end <=="
