@@ -793,7 +793,6 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 	fput(file);
 }
 
-/* The copy path: bytes arrive, and are all counted as copied. */
 /*
  * The splice path (splice.c), on a file whose read is the filesystem's
  * own: procfs generates /proc/version on read. zcopy must send exactly
