@@ -5,9 +5,10 @@
  * zcopy sends a range of a file to a socket without any CPU copy of the
  * file's bytes: the page-cache pages themselves are attached to the
  * socket's skbs, and the NIC reads them by gather DMA. A program asks for
- * it with ioctl(ZCOPY_IOC_SENDFILE) on /dev/zcopy; this file receives the
- * request, copies its argument in, checks what only the ABI defines
- * (size, flags, reserved fields) and hands it to xfer.c. Nothing here
+ * it with ioctl(ZCOPY_IOC_SENDFILE) on /dev/zcopy, or ZCOPY_IOC_SENDV for
+ * memory and file segments in one call; this file receives the request,
+ * copies its argument in, checks what only the ABI defines (size, flags,
+ * reserved fields) and hands it to xfer.c or sendv.c. Nothing here
  * touches the file or the socket.
  *
  * The device keeps no state per open: the fds to use come with each call.
@@ -26,9 +27,15 @@
 #include "zcopy.h"
 
 /*
- * The fields the kernel writes: @offset through @copied_bytes, one range
- * of the first published layout. Inputs before and after it are never
- * written back.
+ * The fields the kernel writes: @offset, and @sent through @copied_bytes.
+ * Inputs (@count, and everything before @offset or after @copied_bytes)
+ * are never written back.
+ *
+ * Written with one user-access window (user_write_access_begin() and
+ * unsafe_put_user()) rather than copy_to_user(): this runs twice per
+ * call, and for small files the ioctl's own costs are what zcopy pays
+ * over sendfile(2) (copy_to_user() adds a call, the hardened-usercopy
+ * check of the kernel object and an access window of its own each time).
  */
 static int zcopy_put_outputs(struct zcopy_sendfile __user *uarg,
 			     const struct zcopy_sendfile *args)
@@ -36,8 +43,17 @@ static int zcopy_put_outputs(struct zcopy_sendfile __user *uarg,
 	size_t from = offsetof(struct zcopy_sendfile, offset);
 	size_t to = offsetofend(struct zcopy_sendfile, copied_bytes);
 
-	return copy_to_user((char __user *)uarg + from, (const char *)args + from,
-			    to - from) ? -EFAULT : 0;
+	if (!user_write_access_begin((char __user *)uarg + from, to - from))
+		return -EFAULT;
+	unsafe_put_user(args->offset, &uarg->offset, efault);
+	unsafe_put_user(args->sent, &uarg->sent, efault);
+	unsafe_put_user(args->zc_bytes, &uarg->zc_bytes, efault);
+	unsafe_put_user(args->copied_bytes, &uarg->copied_bytes, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
@@ -91,6 +107,60 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	return ret;
 }
 
+/* The fields SENDV writes: @sent through @copied_bytes, the same way. */
+static int zcopy_put_sendv_outputs(struct zcopy_sendv __user *uarg,
+				   const struct zcopy_sendv *args)
+{
+	size_t from = offsetof(struct zcopy_sendv, sent);
+	size_t to = offsetofend(struct zcopy_sendv, copied_bytes);
+
+	if (!user_write_access_begin((char __user *)uarg + from, to - from))
+		return -EFAULT;
+	unsafe_put_user(args->sent, &uarg->sent, efault);
+	unsafe_put_user(args->zc_bytes, &uarg->zc_bytes, efault);
+	unsafe_put_user(args->copied_bytes, &uarg->copied_bytes, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
+static long zcopy_ioctl_sendv(struct zcopy_sendv __user *uarg)
+{
+	struct zcopy_sendv args;
+	ssize_t ret;
+	u32 usize;
+
+	/* The growth rules of zcopy_ioctl_sendfile(). */
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	if (usize < ZCOPY_SENDV_SIZE_VER0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&args, sizeof(args), uarg, usize);
+	if (ret)
+		return ret;
+	if (args.flags & ~ZCOPY_SENDV_ALL_FLAGS)
+		return -EINVAL;
+	if (memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+		return -EINVAL;
+
+	/* Outputs written before anything is sent, as for SENDFILE. */
+	args.sent = 0;
+	args.zc_bytes = 0;
+	args.copied_bytes = 0;
+	if (zcopy_put_sendv_outputs(uarg, &args))
+		return -EFAULT;
+	ret = zcopy_do_sendv(&args);
+	if (ret <= 0)
+		return ret;
+	args.sent = ret;
+	zcopy_put_sendv_outputs(uarg, &args);
+	return ret;
+}
+
 /*
  * The size bits of the command are ignored: the struct's own size field
  * says which version the caller speaks, so a caller built against a
@@ -106,6 +176,10 @@ static long zcopy_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 			return -ENOTTY;
 		return zcopy_ioctl_sendfile((void __user *)arg);
+	case _IOC_NR(ZCOPY_IOC_SENDV):
+		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+			return -ENOTTY;
+		return zcopy_ioctl_sendv((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -452,14 +452,15 @@ retry:
 
 /**
  * zcopy_batch_fill - pin the page-cache pages of the next part of a range
- * @b: the batch to fill; must be empty, with @b->max set.
+ * @b: the batch to fill: pages are appended after those it holds (a
+ *	byte stream's batch carries on across the segments of a call).
  * @file: the file, open for reading.
  * @way: zcopy_read_way(@file), not %ZCOPY_READ_SPLICE; the caller has
  *	called zcopy_read_begin() for this batch.
  * @pos: the file offset to start at.
  * @len: bytes wanted (> 0); @pos + @len should lie within i_size.
  *
- * Fills @b with at most @b->max pages covering a prefix of
+ * Fills @b up to @b->max pages with pages covering a prefix of
  * [@pos, @pos + @len). It stops early at end of file (i_size may shrink
  * while it runs) and at the first page that cannot be read.
  *
@@ -470,7 +471,7 @@ retry:
  * after it.
  *
  * Context: process context, may sleep (page cache reads).
- * Return: bytes covered by @b (> 0); 0 at end of file; or a negative
+ * Return: bytes added to @b (> 0); 0 at end of file; or a negative
  * errno (-EIO, -ENOMEM, -EINTR, ...) if not even the first page could be
  * had.
  */
@@ -482,6 +483,8 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
 	struct folio *folios[ZCOPY_LOOKUP_FOLIOS];
 	bool aliased = mapping_writably_mapped(mapping);
+	unsigned int nr0 = b->nr;
+	size_t len0 = b->len;
 	int err = 0;
 
 	while (len && b->nr < b->max) {
@@ -550,9 +553,9 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 	}
 
 	/* A page that vanished past a shrinking i_size is end of file. */
-	if (!b->nr && err && pos < i_size_read(inode))
+	if (b->nr == nr0 && err && pos < i_size_read(inode))
 		return err;
-	return b->len;
+	return b->len - len0;
 }
 
 /**

@@ -45,48 +45,17 @@
 
 #include "zcopy.h"
 
-/* What the actor leaves for zcopy_xfer_splice() to see. */
-struct zcopy_splice {
-	struct zcopy_xfer *x;
-	bool send_stopped;	/* the socket refused or took part of a batch */
-	ssize_t send_err;	/* its errno, if it took nothing */
-	int read_err;		/* a buffer that could not be confirmed, a signal */
-};
-
-/*
- * Send the batch; @more: more of this call follows it. Records a failure
- * or a short send in @s, which ends the transfer: the bytes of the batch
- * the socket did not take are dropped, and the file position will say
- * where to resume. Returns true if the transfer may go on.
- */
-static bool zcopy_splice_flush(struct zcopy_splice *s, bool more)
-{
-	struct zcopy_batch *b = s->x->b;
-	size_t len = b->len;
-	ssize_t ret;
-
-	if (!b->nr)
-		return true;
-	ret = zcopy_xfer_send(s->x, more);
-	if (ret <= 0 || ret < len) {
-		s->send_stopped = true;
-		s->send_err = min_t(ssize_t, ret, 0);
-		return false;
-	}
-	return true;
-}
-
 /*
  * The actor: called by splice_direct_to_actor() after each ->splice_read,
  * with sd->total_len bytes in the pipe. Moves every buffer into the batch,
- * flushing it whenever it is full. Returns the bytes taken (all of them,
+ * sending it whenever it is full. Returns the bytes taken (all of them,
  * to go on reading), or 0 to stop the transfer.
  */
 static int zcopy_splice_actor(struct pipe_inode_info *pipe,
 			      struct splice_desc *sd)
 {
-	struct zcopy_splice *s = sd->u.data;
-	struct zcopy_batch *b = s->x->b;
+	struct zcopy_xfer *x = sd->u.data;
+	struct zcopy_batch *b = x->b;
 	unsigned int mask = pipe->ring_size - 1;
 	int taken = 0;
 	int err;
@@ -96,7 +65,7 @@ static int zcopy_splice_actor(struct pipe_inode_info *pipe,
 
 		if (!buf->len)
 			goto next;
-		if (b->nr == b->max && !zcopy_splice_flush(s, true))
+		if (b->nr == b->max && !zcopy_xfer_flush(x, true))
 			return 0;
 		/*
 		 * A page-cache buffer checks that its page is still the
@@ -105,7 +74,8 @@ static int zcopy_splice_actor(struct pipe_inode_info *pipe,
 		 */
 		err = pipe_buf_confirm(pipe, buf);
 		if (err) {
-			s->read_err = err == -ENODATA ? 0 : err;
+			x->read_err = err == -ENODATA ? 0 : err;
+			x->stop_reading = true;
 			return 0;
 		}
 		get_page(buf->page);
@@ -121,10 +91,11 @@ next:
 
 	/*
 	 * A record socket gets a send per pipeful, with sendfile's MSG_MORE:
-	 * set while the call has more to read (splice_direct_to_actor()
-	 * keeps SPLICE_F_MORE up until the last read).
+	 * set while the segment has more to read (splice_direct_to_actor()
+	 * keeps SPLICE_F_MORE up until the last read, and after it if it was
+	 * set at the start: more of the call follows the segment).
 	 */
-	if (s->x->record && !zcopy_splice_flush(s, sd->flags & SPLICE_F_MORE))
+	if (x->record && !zcopy_xfer_flush(x, sd->flags & SPLICE_F_MORE))
 		return 0;
 	/*
 	 * Up to 2 GiB may be read before the socket is ever waited on: let
@@ -132,54 +103,52 @@ next:
 	 * splice_to_socket() checks for one before each send.
 	 */
 	if (signal_pending(current)) {
-		s->read_err = -ERESTARTSYS;
+		x->stop_reading = true;
 		return 0;
 	}
 	return taken;
 }
 
 /**
- * zcopy_xfer_splice - send [*ppos, *ppos + count) of @in through its
- *	->splice_read
- * @x: the call's transfer, with an empty batch.
+ * zcopy_xfer_splice - put [pos, pos + len) of @in into the transfer's
+ *	batches through its ->splice_read
+ * @x: the call's transfer.
  * @in: the file, with zcopy_read_way() %ZCOPY_READ_SPLICE, checked by
  *	the caller as sendfile(2) checks it (->splice_read, FMODE_LSEEK).
- * @ppos: the file offset; advanced by the bytes the socket accepted.
- * @count: bytes wanted, at most MAX_RW_COUNT.
+ * @pos: the file offset to start at.
+ * @len: bytes wanted, at most MAX_RW_COUNT.
+ * @more: more of the call follows this range (for a record socket's
+ *	last pipeful).
+ *
+ * Full batches are sent on the way; what is left stays in the batch for
+ * the caller, so a byte stream's next segment joins it. Stops at end of
+ * file, at a read error (@x->read_err) and when the transfer ends.
  *
  * Context: process context, may sleep.
- * Return: bytes sent (0 at end of file), or a negative errno if none.
+ * Return: the bytes of the range put into batches (sent or pending).
  */
-ssize_t zcopy_xfer_splice(struct zcopy_xfer *x, struct file *in, loff_t *ppos,
-			  size_t count)
+size_t zcopy_xfer_splice(struct zcopy_xfer *x, struct file *in, loff_t pos,
+			 size_t len, bool more)
 {
-	struct zcopy_splice s = { .x = x };
 	struct splice_desc sd = {
-		.len = count,
-		.total_len = count,
-		.pos = *ppos,
-		.u.data = &s,
+		.len = len,
+		.total_len = len,
+		.flags = more ? SPLICE_F_MORE : 0,
+		.pos = pos,
+		.u.data = x,
 	};
-	loff_t start = *ppos;
 	ssize_t ret;
 
 	ret = splice_direct_to_actor(in, &sd, zcopy_splice_actor);
+	if (ret < 0) {
+		if (!x->read_err && !x->stopped)
+			x->read_err = ret;
+		return 0;
+	}
 	/*
-	 * What was read and is still in the batch ends the call, without
-	 * MSG_MORE, whatever stopped the reading (end of file, a read
-	 * error, a signal): those bytes were the file's.
+	 * The actor took what it returned; a buffer moved into the batch
+	 * before a stop counts as read too (it is sent if the transfer can
+	 * still send), but the range is then incomplete anyway.
 	 */
-	if (!s.send_stopped)
-		zcopy_splice_flush(&s, false);
-	zcopy_batch_release(x->b);
-
-	*ppos = start + x->done;
-	if (x->done)
-		return x->done;
-	/* Nothing sent: the socket's errno, else the read's (0: EOF). */
-	if (s.send_stopped)
-		return s.send_err;
-	if (s.read_err)
-		return s.read_err;
-	return min_t(ssize_t, ret, 0);
+	return ret;
 }

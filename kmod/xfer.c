@@ -29,35 +29,11 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/xacct.h>
 #include <linux/slab.h>
+#include <linux/skbuff.h>
 #include <linux/uio.h>
 
 #include "compat.h"
 #include "zcopy.h"
-
-/*
- * Bio_vecs for a batch: %ZCOPY_BATCH_PAGES for a byte stream,
- * %ZCOPY_SPLICE_BATCH_PAGES (sendfile's pipe) for a record socket, or
- * fewer if the whole request needs fewer. Besides the memory, that saves
- * time: Debian's kernels zero every allocation
- * (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), and zeroing a full batch for a 4 KiB
- * file was, by perf in the benchmark's guest, 7% of the CPU time of
- * sending small files (with a 1 KiB batch; it is 8 KiB now). @avail is
- * what the file holds past @pos as far as i_size tells (page-cache files)
- * or @count (files whose i_size says nothing, such as sysfs). A file
- * that grows meanwhile is still sent whole, in more batches.
- */
-static unsigned int zcopy_batch_size(bool record, loff_t pos, size_t count,
-				     loff_t avail)
-{
-	unsigned int max = record ? ZCOPY_SPLICE_BATCH_PAGES : ZCOPY_BATCH_PAGES;
-	size_t len;
-
-	if (avail <= 0)
-		return 1;
-	len = min_t(loff_t, count, avail);
-	return min_t(size_t, max,
-		     DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE));
-}
 
 /**
  * zcopy_batch_alloc - an empty batch of @max bio_vecs
@@ -72,11 +48,62 @@ struct zcopy_batch *zcopy_batch_alloc(unsigned int max)
 	b = kmalloc(struct_size(b, bvec, max), GFP_KERNEL);
 	if (!b)
 		return NULL;
-	b->max = max;
-	b->nr = 0;
-	b->len = 0;
-	b->copy_len = 0;
+	zcopy_batch_init(b, max);
 	return b;
+}
+
+/**
+ * zcopy_xfer_batch - give a transfer its batch, sized for what it sends
+ * @x: the transfer, its @x->record set.
+ * @pages: the most pages the call's segments can cover.
+ * @small: room for %ZCOPY_SMALL_BATCH_PAGES bio_vecs, on the caller's stack.
+ *
+ * A stream gets up to %ZCOPY_BATCH_PAGES, a record socket
+ * %ZCOPY_SPLICE_BATCH_PAGES (sendfile's pipe), and neither more than the
+ * request needs. A request that fits in @small (a small file, a
+ * response) needs no allocation at all: kmalloc() and kfree() of the
+ * batch were, with the copy of the argument, the largest of the ioctl's
+ * own costs for 4 KiB files in the benchmark's profile. Debian's kernels
+ * also zero every allocation (CONFIG_INIT_ON_ALLOC_DEFAULT_ON).
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int zcopy_xfer_batch(struct zcopy_xfer *x, size_t pages,
+		     struct zcopy_small_batch *small)
+{
+	unsigned int max = x->record ? ZCOPY_SPLICE_BATCH_PAGES :
+				       ZCOPY_BATCH_PAGES;
+
+	max = clamp_t(size_t, pages, 1, max);
+	if (max <= ZCOPY_SMALL_BATCH_PAGES) {
+		x->b = &small->b;
+		zcopy_batch_init(x->b, max);
+		return 0;
+	}
+	x->b = zcopy_batch_alloc(max);
+	return x->b ? 0 : -ENOMEM;
+}
+
+/* The batch back, unless it lives on the stack. */
+void zcopy_xfer_batch_free(struct zcopy_xfer *x,
+			   struct zcopy_small_batch *small)
+{
+	if (x->b != &small->b)
+		kfree(x->b);
+	x->b = NULL;
+}
+
+/*
+ * Pages of [pos, pos + len) of a file that holds @avail bytes past @pos
+ * (page-cache files; any length for the others, whose i_size says nothing:
+ * sysfs, procfs), for zcopy_xfer_batch(). A file that grows meanwhile is
+ * still sent whole, in more batches.
+ */
+static size_t zcopy_range_pages(loff_t pos, size_t len, loff_t avail)
+{
+	if (avail < (loff_t)len)
+		len = max_t(loff_t, avail, 0);
+	return DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE);
 }
 
 /**
@@ -88,12 +115,12 @@ struct zcopy_batch *zcopy_batch_alloc(unsigned int max)
  * chunks of a sendfile(2): TCP then builds full segments across batches
  * instead of pushing a short one at the end of each, and UDP keeps
  * appending to one datagram. If the call then ends before that "more"
- * comes, zcopy_sendfile_files() pushes (zcopy_sock_push()).
+ * comes, zcopy_xfer_end() pushes (zcopy_sock_push()).
  *
- * The bytes the socket accepted are counted in @x->args as lent by
- * reference or copied: by reference when the socket attaches pages
+ * The bytes the socket accepted are counted as lent by reference or
+ * copied: by reference when the socket attaches pages
  * (zcopy_sock_takes_pages()) and the page was the file's own, not a copy
- * made for the read (@x->b->copy_len, splice.c).
+ * made for the read or a memory segment's bytes (@x->b->copy_len).
  *
  * Context: process context, may sleep. Releases the batch's references.
  * Return: bytes the socket accepted (> 0, possibly short), or a negative
@@ -125,8 +152,8 @@ ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more)
 				at += part;
 			}
 		}
-		x->args->copied_bytes += copied;
-		x->args->zc_bytes += ret - copied;
+		x->copied_bytes += copied;
+		x->zc_bytes += ret - copied;
 		x->done += ret;
 		x->corked = more;
 	}
@@ -134,62 +161,346 @@ ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more)
 	return ret;
 }
 
-/*
- * Send [*ppos, *ppos + count) of @in, a file pages.c reads (@way), to the
- * socket of @x, lending page-cache pages, advancing *ppos by the bytes
- * sent. Stops at end of file, at a short send (full non-blocking socket,
- * SO_SNDTIMEO, a signal) and at an error; as with write(2), an error
- * after some progress is reported by the next call, and the progress is
- * returned now.
+/**
+ * zcopy_xfer_flush - send what the batch holds
+ * @x: the transfer.
+ * @more: more of this call (or, with %ZCOPY_SEND_MORE, of the caller)
+ *	follows: MSG_MORE.
+ *
+ * The socket taking less than the whole batch (full non-blocking socket,
+ * SO_SNDTIMEO, a signal) or failing ends the transfer: @x->stopped is
+ * set, the bytes it did not take are dropped, and the return value of the
+ * call says where to resume.
+ *
+ * Return: true if the transfer may go on.
  */
-static ssize_t zcopy_xfer_pages(struct zcopy_xfer *x, struct file *in,
-				enum zcopy_read_way way, loff_t *ppos,
-				size_t count)
+bool zcopy_xfer_flush(struct zcopy_xfer *x, bool more)
+{
+	size_t len = x->b->len;
+	ssize_t ret;
+
+	if (x->stopped)
+		return false;
+	if (!x->b->nr)
+		return true;
+	ret = zcopy_xfer_send(x, more);
+	if (ret < (ssize_t)len) {
+		x->stopped = true;
+		if (ret < 0)
+			x->send_err = ret;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Room for one more bio_vec: a full batch is sent first, with MSG_MORE
+ * (what is being added follows it). Returns false if the transfer ended.
+ */
+static bool zcopy_xfer_room(struct zcopy_xfer *x)
+{
+	if (x->b->nr < x->b->max)
+		return !x->stopped;
+	return zcopy_xfer_flush(x, true);
+}
+
+/*
+ * Put [pos, pos + len) of @in, a file pages.c reads (@way), into the
+ * transfer's batches, lending its page-cache pages; full batches are
+ * sent on the way. Stops at end of file, at a read error (@x->read_err)
+ * and when the transfer ends (@x->stopped); a signal stops the reading,
+ * and what was read is still sent.
+ *
+ * Returns the bytes of the range put into batches (sent or pending).
+ */
+static size_t zcopy_xfer_pages(struct zcopy_xfer *x, struct file *in,
+			       enum zcopy_read_way way, loff_t pos, size_t len)
 {
 	struct inode *inode = in->f_mapping->host;
-	ssize_t ret = 0;
+	size_t added = 0;
 
-	while (x->done < count) {
+	while (added < len) {
 		loff_t isize = i_size_read(inode);
-		size_t len;
-		bool more;
+		ssize_t ret;
 
-		if (*ppos >= isize)
+		if (pos >= isize || !zcopy_xfer_room(x))
 			break;
-		len = min_t(loff_t, count - x->done, isize - *ppos);
-
 		ret = zcopy_read_begin(in, way);
-		if (ret)
+		if (!ret) {
+			ret = zcopy_batch_fill(x->b, in, way, pos,
+					       min_t(loff_t, len - added,
+						     isize - pos));
+			zcopy_read_end(in, way);
+		}
+		if (ret <= 0) {
+			x->read_err = ret;
 			break;
-		ret = zcopy_batch_fill(x->b, in, way, *ppos, len);
-		zcopy_read_end(in, way);
-		if (ret <= 0)
-			break;
-		len = ret;
-
-		more = x->done + len < count && *ppos + len < isize;
-		ret = zcopy_xfer_send(x, more);
-		if (ret <= 0)
-			break;
-		*ppos += ret;
-		if (ret < len)
-			break;
+		}
+		pos += ret;
+		added += ret;
 
 		/*
 		 * A transfer can run for up to 2 GiB without ever waiting on
 		 * the socket (a fast peer): let signals end it between
-		 * batches with the bytes sent so far, and let others run.
+		 * batches with what was read so far, and let others run.
 		 */
-		if (signal_pending(current))
+		if (signal_pending(current)) {
+			x->stop_reading = true;
 			break;
+		}
 		cond_resched();
 	}
+	return added;
+}
 
-	if (x->done) {
-		file_accessed(in);
-		return x->done;
+/*
+ * Put @len bytes of the caller's memory at @ubuf into the transfer's
+ * batches, for a byte stream: the CPU copies them into pages of the
+ * task's page fragment (current->task_frag, where TCP's own sendmsg()
+ * copies a write(2)'s bytes), and those pages then travel by reference
+ * with the file's, in the same sendmsg(): a response's header and its
+ * file leave in one skb. The bytes count as copied (@b->copy_len).
+ *
+ * The task's fragment is private to this task, which is running here and
+ * not inside any sendmsg() of its own, so it needs no lock; each bio_vec
+ * takes a page reference of its own, and the fragment moves past the
+ * bytes, so a later user of the fragment never writes over them.
+ *
+ * Returns the bytes copied in; a fault stops there (@x->read_err =
+ * -EFAULT), as it stops write(2).
+ */
+static size_t zcopy_xfer_mem(struct zcopy_xfer *x, const char __user *ubuf,
+			     size_t len)
+{
+	struct page_frag *pfrag = &current->task_frag;
+	struct zcopy_batch *b = x->b;
+	size_t added = 0;
+
+	while (added < len) {
+		struct page *page;
+		size_t off, n, left;
+
+		if (!zcopy_xfer_room(x))
+			break;
+		if (!skb_page_frag_refill(1, pfrag, GFP_KERNEL)) {
+			x->read_err = -ENOMEM;
+			break;
+		}
+		/*
+		 * One bio_vec per base page, as the file's: the fragment may
+		 * be a compound page. It is never highmem (allocated without
+		 * __GFP_HIGHMEM), so page_address() is its mapping.
+		 */
+		page = pfrag->page + (pfrag->offset >> PAGE_SHIFT);
+		off = offset_in_page(pfrag->offset);
+		n = min3(len - added, PAGE_SIZE - off,
+			 (size_t)(pfrag->size - pfrag->offset));
+		left = copy_from_user(page_address(page) + off, ubuf + added, n);
+		n -= left;
+		if (n) {
+			get_page(page);
+			bvec_set_page(&b->bvec[b->nr++], page, n, off);
+			b->len += n;
+			b->copy_len += n;
+			pfrag->offset += n;
+			added += n;
+		}
+		if (left) {
+			x->read_err = -EFAULT;
+			break;
+		}
+	}
+	return added;
+}
+
+/*
+ * A memory segment on a record socket: one sendmsg() from the caller's
+ * memory, exactly what write(2) does, so the segment is one record (one
+ * part of the datagram, with MSG_MORE). The batch is empty here: record
+ * sockets send it at the end of each segment.
+ */
+static size_t zcopy_xfer_mem_record(struct zcopy_xfer *x,
+				    char __user *ubuf, size_t len, bool more)
+{
+	struct msghdr msg = {
+		.msg_flags = x->msg_flags | (more ? MSG_MORE : 0),
+	};
+	ssize_t ret;
+
+	if (x->stopped)
+		return 0;
+	iov_iter_ubuf(&msg.msg_iter, ITER_SOURCE, ubuf, len);
+	ret = sock_sendmsg(x->sock, &msg);
+	if (ret > 0) {
+		x->copied_bytes += ret;
+		x->done += ret;
+		x->corked = more;
+	}
+	if (ret < (ssize_t)len) {
+		x->stopped = true;
+		if (ret < 0) {
+			x->send_err = ret;
+			ret = 0;
+		}
 	}
 	return ret;
+}
+
+/**
+ * zcopy_xfer_segs - send checked segments, in order, to @x->sock
+ * @x: the transfer: socket, flags, @x->record and an empty batch.
+ * @segs: @nr segments, each checked as sendfile(2) or write(2) would
+ *	check it (zcopy_sendfile_files(), sendv.c); lengths already cut so
+ *	that the total is at most MAX_RW_COUNT.
+ * @nr: segments in @segs.
+ *
+ * The batch is the unit of sending. On a byte stream it runs on across
+ * segments: a header, a file and a trailer fill one batch and leave in
+ * one sendmsg(), full batches with MSG_MORE. On a record socket each
+ * segment is sent as write(2) or sendfile(2) sends it, ending with a send
+ * of its own (MSG_MORE if more follows). The last send of the call
+ * carries MSG_MORE only with %ZCOPY_SEND_MORE (@x->send_more).
+ *
+ * The walk stops at the first segment that could not be sent whole: end
+ * of its file, a read error or fault, a signal, or the socket taking less
+ * than offered. What was read before that point is still sent.
+ *
+ * Context: process context, may sleep. The caller holds references on
+ * the segments' files and ends the transfer with zcopy_xfer_end().
+ */
+void zcopy_xfer_segs(struct zcopy_xfer *x, struct zcopy_kseg *segs,
+		     unsigned int nr)
+{
+	unsigned int i, last = 0;
+
+	/* The last segment with bytes: where "more follows" stops. */
+	for (i = 0; i < nr; i++)
+		if (segs[i].len)
+			last = i;
+
+	for (i = 0; i < nr; i++) {
+		struct zcopy_kseg *s = &segs[i];
+		bool more = i < last || x->send_more;
+		size_t done;
+
+		if (!s->len)
+			continue;
+		if (!s->file && x->record)
+			done = zcopy_xfer_mem_record(x, s->ubuf, s->len, more);
+		else if (!s->file)
+			done = zcopy_xfer_mem(x, s->ubuf, s->len);
+		else if (s->way == ZCOPY_READ_SPLICE)
+			done = zcopy_xfer_splice(x, s->file, s->pos, s->len,
+						 more);
+		else
+			done = zcopy_xfer_pages(x, s->file, s->way, s->pos,
+						s->len);
+		if (x->record)
+			zcopy_xfer_flush(x, more);
+		if (done < s->len || x->stopped || x->stop_reading ||
+		    x->read_err)
+			break;
+	}
+	/* What the last segments left in the batch; a no-op if empty. */
+	zcopy_xfer_flush(x, x->send_more);
+	zcopy_batch_release(x->b);
+}
+
+/**
+ * zcopy_xfer_end - finish a transfer: push, and its result
+ * @x: the transfer, after zcopy_xfer_segs().
+ *
+ * Whatever stopped the call, nothing it sent stays held back by MSG_MORE
+ * unless the caller asked for exactly that (%ZCOPY_SEND_MORE). As with
+ * write(2), an error after some progress is reported by the next call,
+ * and the progress now.
+ *
+ * Return: bytes sent, or if none the socket's errno, else the read's (0
+ * at end of file).
+ */
+ssize_t zcopy_xfer_end(struct zcopy_xfer *x)
+{
+	if (x->corked && !x->send_more)
+		zcopy_sock_push(x->sock);
+	if (x->done)
+		return x->done;
+	if (x->send_err)
+		return x->send_err;
+	return x->read_err;
+}
+
+/**
+ * zcopy_check_out - the checks sendfile(2) makes of its output file
+ * @out: the file to write, NULL if its descriptor was bad.
+ *
+ * Return: the socket, or an ERR_PTR: -EBADF (not open for writing),
+ * -ENOTSOCK (sendfile(2) would write to any file; zcopy only to sockets),
+ * -EINVAL (O_APPEND, which splice_direct_to_actor() refuses).
+ */
+struct socket *zcopy_check_out(struct file *out)
+{
+	struct socket *sock;
+
+	if (!out || !(out->f_mode & FMODE_WRITE))
+		return ERR_PTR(-EBADF);
+	sock = sock_from_file(out);
+	if (!sock)
+		return ERR_PTR(-ENOTSOCK);
+	if (out->f_flags & O_APPEND)
+		return ERR_PTR(-EINVAL);
+	return sock;
+}
+
+/**
+ * zcopy_xfer_init - a transfer to @sock with the call's flags
+ * @x: the transfer to set up, zeroed by the caller.
+ * @sock: the destination.
+ * @out: @sock's file.
+ * @flags: %ZCOPY_SEND_* flags of the call, already checked.
+ */
+void zcopy_xfer_init(struct zcopy_xfer *x, struct socket *sock,
+		     struct file *out, u32 flags)
+{
+	x->sock = sock;
+	if ((out->f_flags & O_NONBLOCK) || (flags & ZCOPY_SEND_DONTWAIT))
+		x->msg_flags |= MSG_DONTWAIT;
+	if (flags & ZCOPY_SEND_NOSIGNAL)
+		x->msg_flags |= MSG_NOSIGNAL;
+	x->send_more = flags & ZCOPY_SEND_MORE;
+	x->record = !zcopy_sock_is_stream(sock);
+}
+
+/*
+ * The pages a file segment can cover (zcopy_xfer_batch()). A record
+ * socket fed by ->splice_read gets a send per pipeful (splice.c), so its
+ * batch holds a whole pipeful whatever the segment's size.
+ */
+size_t zcopy_kseg_pages(struct zcopy_xfer *x, struct zcopy_kseg *s)
+{
+	if (!s->file)
+		return DIV_ROUND_UP(s->len, PAGE_SIZE) + 1;
+	if (s->way != ZCOPY_READ_SPLICE)
+		return zcopy_range_pages(s->pos, s->len,
+					 i_size_read(file_inode(s->file)) -
+					 s->pos);
+	if (x->record)
+		return ZCOPY_SPLICE_BATCH_PAGES;
+	return zcopy_range_pages(s->pos, s->len, s->len);
+}
+
+/**
+ * zcopy_kseg_accessed - a file segment's bytes were read
+ * @s: the segment.
+ *
+ * What sendfile(2)'s read leaves behind: the atime update that
+ * filemap_splice_read() makes (the ->splice_read of other files makes
+ * its own), and do_sendfile()'s fsnotify_access().
+ */
+void zcopy_kseg_accessed(struct zcopy_kseg *s)
+{
+	if (s->way != ZCOPY_READ_SPLICE)
+		file_accessed(s->file);
+	fsnotify_access(s->file);
 }
 
 /**
@@ -203,8 +514,9 @@ static ssize_t zcopy_xfer_pages(struct zcopy_xfer *x, struct file *in,
  * Mirrors do_sendfile() in fs/read_write.c step by step, so that each
  * bad input fails with sendfile(2)'s errno, with one difference: an out
  * file that is not a socket gives -ENOTSOCK, where sendfile(2) would
- * write to it. Split from zcopy_do_sendfile() so that the KUnit tests
- * can run it on files they made themselves (kmod/tests/).
+ * write to it. The transfer itself is a vector of one file segment
+ * (zcopy_xfer_segs()). Split from zcopy_do_sendfile() so that the KUnit
+ * tests can run it on files they made themselves (kmod/tests/).
  *
  * Context: process context, may sleep. The caller holds a reference on
  * both files for the duration of the call.
@@ -214,9 +526,10 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 			     struct zcopy_sendfile *args)
 {
 	bool use_offset = args->flags & ZCOPY_SEND_OFFSET;
+	struct zcopy_kseg seg = { .file = in };
+	struct zcopy_small_batch small;
+	struct zcopy_xfer x = {};
 	size_t count = args->count;
-	enum zcopy_read_way way;
-	struct zcopy_xfer x = { .args = args };
 	struct socket *sock;
 	loff_t pos, out_pos, max;
 	ssize_t ret;
@@ -272,44 +585,22 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 	if (!in->f_op->splice_read)
 		return -EINVAL;
 
-	x.sock = sock;
-	if ((out->f_flags & O_NONBLOCK) || (args->flags & ZCOPY_SEND_DONTWAIT))
-		x.msg_flags |= MSG_DONTWAIT;
-	if (args->flags & ZCOPY_SEND_NOSIGNAL)
-		x.msg_flags |= MSG_NOSIGNAL;
-	x.record = !zcopy_sock_is_stream(sock);
+	zcopy_xfer_init(&x, sock, out, args->flags);
+	seg.way = zcopy_read_way(in);
+	seg.pos = pos;
+	seg.len = count;
+	ret = zcopy_xfer_batch(&x, zcopy_kseg_pages(&x, &seg), &small);
+	if (ret)
+		return ret;
+	zcopy_xfer_segs(&x, &seg, 1);
+	zcopy_xfer_batch_free(&x, &small);
+	ret = zcopy_xfer_end(&x);
 
-	/*
-	 * A record socket fed by ->splice_read gets a send per pipeful
-	 * (splice.c), so its batch holds a whole pipeful, whatever the
-	 * request's size.
-	 */
-	way = zcopy_read_way(in);
-	if (way != ZCOPY_READ_SPLICE) {
-		loff_t avail = i_size_read(file_inode(in)) - pos;
-
-		x.b = zcopy_batch_alloc(zcopy_batch_size(x.record, pos, count,
-							 avail));
-	} else if (x.record) {
-		x.b = zcopy_batch_alloc(ZCOPY_SPLICE_BATCH_PAGES);
-	} else {
-		x.b = zcopy_batch_alloc(zcopy_batch_size(false, pos, count, count));
-	}
-	if (!x.b)
-		return -ENOMEM;
-	if (way == ZCOPY_READ_SPLICE)
-		ret = zcopy_xfer_splice(&x, in, &pos, count);
-	else
-		ret = zcopy_xfer_pages(&x, in, way, &pos, count);
-	kfree(x.b);
-
-	/* Whatever stopped the call, nothing it sent stays held back. */
-	if (x.corked)
-		zcopy_sock_push(sock);
+	pos += x.done;
 	if (ret > 0) {
+		zcopy_kseg_accessed(&seg);
 		add_rchar(current, ret);
 		add_wchar(current, ret);
-		fsnotify_access(in);
 		fsnotify_modify(out);
 		if (!use_offset)
 			in->f_pos = pos;
@@ -317,6 +608,8 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 	inc_syscr(current);
 	inc_syscw(current);
 	args->offset = pos;
+	args->zc_bytes += x.zc_bytes;
+	args->copied_bytes += x.copied_bytes;
 	return ret;
 }
 

@@ -5,8 +5,11 @@
  * The path of one page, one stage per file:
  *
  *   dev.c       /dev/zcopy: decodes the ioctl argument from userspace.
- *   xfer.c      sendfile(2)'s checks, then the transfer loop: clamp the
- *               range to i_size, walk it one batch at a time.
+ *   xfer.c      sendfile(2)'s checks, then the transfer loop: walk the
+ *               segments of a call (one file range for SENDFILE),
+ *               filling batches and sending each when it is full.
+ *   sendv.c     ZCOPY_IOC_SENDV: a vector of memory and file segments,
+ *               each checked as write(2) or sendfile(2) checks it.
  *   pages.c     page cache -> batch: find (or read ahead) the folios of
  *               the next part of the range and take a reference on each
  *               page used, as a bio_vec. Only for the files whose own
@@ -23,6 +26,7 @@
 #define _ZCOPY_H
 
 #include <linux/bvec.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/net.h>
@@ -112,6 +116,49 @@ enum zcopy_read_way {
 	ZCOPY_READ_XFS,
 };
 
+/*
+ * A batch small enough for the stack: a small file or a response (header,
+ * a few pages, trailer) needs no allocation (zcopy_xfer_batch()).
+ */
+#define ZCOPY_SMALL_BATCH_PAGES 16
+
+struct zcopy_small_batch {
+	union {
+		struct zcopy_batch b;
+		u8 bytes[struct_size_t(struct zcopy_batch, bvec,
+				       ZCOPY_SMALL_BATCH_PAGES)];
+	};
+};
+
+static inline void zcopy_batch_init(struct zcopy_batch *b, unsigned int max)
+{
+	b->max = max;
+	b->nr = 0;
+	b->len = 0;
+	b->copy_len = 0;
+}
+
+/**
+ * struct zcopy_kseg - one segment of a transfer, checked and resolved
+ * @file: the file to read, or NULL for the caller's memory.
+ * @fd: the reference on @file this segment holds (fdget()), if any; a
+ *	segment naming the same descriptor as the one before shares its.
+ * @way: zcopy_read_way(@file).
+ * @pos: a file segment's offset.
+ * @ubuf: a memory segment's bytes, range already checked by access_ok().
+ * @len: bytes.
+ */
+struct zcopy_kseg {
+	struct file *file;
+	struct fd fd;
+	enum zcopy_read_way way;
+	union {
+		loff_t pos;
+		char __user *ubuf;
+	};
+	size_t len;
+};
+
 /**
  * struct zcopy_xfer - one call's transfer, as it goes
  * @sock: the destination socket.
@@ -119,19 +166,34 @@ enum zcopy_read_way {
  * @msg_flags: MSG_DONTWAIT, MSG_NOSIGNAL, as the call asked.
  * @record: @sock keeps message boundaries (datagrams, SEQPACKET, a ULP
  *	that makes records): batches are cut where sendfile(2) cuts them.
+ * @send_more: %ZCOPY_SEND_MORE: the call's last send carries MSG_MORE and
+ *	nothing is pushed at its end.
  * @corked: the last send carried MSG_MORE, so the socket may hold a
  *	partial segment or datagram that the end of the call must push.
+ * @stopped: the socket took less than it was offered, or failed: nothing
+ *	more is sent.
+ * @stop_reading: a signal, or end of file seen by a splice read: nothing
+ *	more is read, what was read is still sent.
+ * @send_err: the socket's errno, if it failed.
+ * @read_err: a read's errno (or 0 for end of file).
  * @done: bytes the socket accepted so far.
- * @args: the ioctl argument, whose zc_bytes and copied_bytes are added to.
+ * @zc_bytes: of @done, bytes lent by reference.
+ * @copied_bytes: of @done, bytes copied.
  */
 struct zcopy_xfer {
 	struct socket *sock;
 	struct zcopy_batch *b;
 	int msg_flags;
 	bool record;
+	bool send_more;
 	bool corked;
+	bool stopped;
+	bool stop_reading;
+	int send_err;
+	int read_err;
 	size_t done;
-	struct zcopy_sendfile *args;
+	u64 zc_bytes;
+	u64 copied_bytes;
 };
 
 /*
@@ -149,7 +211,25 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args);
 ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 			     struct zcopy_sendfile *args);
 struct zcopy_batch *zcopy_batch_alloc(unsigned int max);
+int zcopy_xfer_batch(struct zcopy_xfer *x, size_t pages,
+		     struct zcopy_small_batch *small);
+void zcopy_xfer_batch_free(struct zcopy_xfer *x,
+			   struct zcopy_small_batch *small);
+void zcopy_xfer_init(struct zcopy_xfer *x, struct socket *sock,
+		     struct file *out, u32 flags);
+struct socket *zcopy_check_out(struct file *out);
+size_t zcopy_kseg_pages(struct zcopy_xfer *x, struct zcopy_kseg *s);
+void zcopy_kseg_accessed(struct zcopy_kseg *s);
 ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more);
+bool zcopy_xfer_flush(struct zcopy_xfer *x, bool more);
+void zcopy_xfer_segs(struct zcopy_xfer *x, struct zcopy_kseg *segs,
+		     unsigned int nr);
+ssize_t zcopy_xfer_end(struct zcopy_xfer *x);
+
+/* sendv.c */
+ssize_t zcopy_do_sendv(struct zcopy_sendv *args);
+ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
+			 unsigned int nr, struct zcopy_sendv *args);
 
 /* pages.c */
 enum zcopy_read_way zcopy_read_way(struct file *file);
@@ -160,8 +240,8 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 void zcopy_batch_release(struct zcopy_batch *b);
 
 /* splice.c */
-ssize_t zcopy_xfer_splice(struct zcopy_xfer *x, struct file *in, loff_t *ppos,
-			  size_t count);
+size_t zcopy_xfer_splice(struct zcopy_xfer *x, struct file *in, loff_t pos,
+			 size_t len, bool more);
 
 /* sendpath.c */
 extern const char zcopy_send_mechanism[];

@@ -45,6 +45,7 @@
 #include "../sendpath.c"
 #include "../splice.c"
 #include "../xfer.c"
+#include "../sendv.c"
 
 /* The byte at file offset @pos of every test file: position-dependent. */
 static u8 zt_byte(loff_t pos)
@@ -965,6 +966,141 @@ static void zt_sendfile_full_socket_eagain(struct kunit *test)
 	fput(file);
 }
 
+/* A file segment of @file: what sendv.c's zcopy_seg_get() makes. */
+static struct zcopy_kseg zt_kseg(struct file *file, loff_t pos, size_t len)
+{
+	return (struct zcopy_kseg){ .file = file, .way = zcopy_read_way(file),
+				    .pos = pos, .len = len };
+}
+
+/*
+ * SENDV's walk: segments of two files, one of them empty, one file named
+ * twice, go out in order in one call, as one stream: every byte arrives
+ * in order, all of it by reference, and once the sockets are gone every
+ * folio reference of both files is back where it was (the batch carries
+ * across segments, so a reference taken for one segment and released
+ * after another's send is checked here).
+ */
+static void zt_sendv_segments_in_order(struct kunit *test)
+{
+	const unsigned int nr = 8;
+	struct file *fa = zt_file(test, NULL, nr * PAGE_SIZE);
+	struct file *fb = zt_file(test, NULL, nr * PAGE_SIZE);
+	struct zcopy_kseg segs[4] = {
+		zt_kseg(fa, 100, 5000),
+		zt_kseg(fb, 3 * PAGE_SIZE + 7, 9000),
+		zt_kseg(fb, 0, 0),
+		zt_kseg(fa, 0, PAGE_SIZE),
+	};
+	const size_t total = 5000 + 9000 + PAGE_SIZE;
+	struct zcopy_sendv a = {};
+	int *ref_a, *ref_b;
+	struct file *out;
+	struct zt_pair p;
+	unsigned int i;
+	ssize_t ret;
+	u8 *buf;
+
+	ref_a = kunit_kcalloc(test, nr, sizeof(*ref_a), GFP_KERNEL);
+	ref_b = kunit_kcalloc(test, nr, sizeof(*ref_b), GFP_KERNEL);
+	buf = kunit_kzalloc(test, total, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ref_a);
+	KUNIT_ASSERT_NOT_NULL(test, ref_b);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < nr; i++) {
+		ref_a[i] = zt_ref(zt_folio(fa, i));
+		ref_b[i] = zt_ref(zt_folio(fb, i));
+	}
+	zt_pair(test, AF_INET, &p);
+	out = zt_sock_file(test, p.tx);
+
+	ret = zcopy_sendv_segs(out, segs, ARRAY_SIZE(segs), &a);
+	KUNIT_EXPECT_EQ(test, ret, (ssize_t)total);
+	KUNIT_EXPECT_EQ(test, a.zc_bytes, (u64)total);
+	KUNIT_EXPECT_EQ(test, a.copied_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, total, true), total);
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 5000, 100));
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf + 5000, 9000, 3 * PAGE_SIZE + 7));
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf + 14000, PAGE_SIZE, 0));
+	/* Explicit offsets: no file position moved. */
+	KUNIT_EXPECT_EQ(test, fa->f_pos, 0LL);
+	KUNIT_EXPECT_EQ(test, fb->f_pos, 0LL);
+
+	fput(out);
+	sock_release(p.rx);
+	flush_delayed_fput();
+	KUNIT_EXPECT_TRUE_MSG(test, zt_refs_back(fa, ref_a, nr),
+			      "a page reference of the first file was leaked or dropped twice");
+	KUNIT_EXPECT_TRUE_MSG(test, zt_refs_back(fb, ref_b, nr),
+			      "a page reference of the second file was leaked or dropped twice");
+	fput(fb);
+	fput(fa);
+}
+
+/*
+ * A file segment that reaches end of file ends the call there: the bytes
+ * before it are sent, the segments after it are not, and no reference
+ * is left behind by the pages read but never reached.
+ */
+static void zt_sendv_stops_at_eof(struct kunit *test)
+{
+	const unsigned int nr = 2;
+	struct file *file = zt_file(test, NULL, nr * PAGE_SIZE);
+	struct zcopy_kseg segs[3] = {
+		zt_kseg(file, 0, 100),
+		zt_kseg(file, nr * PAGE_SIZE - 10, 100),
+		zt_kseg(file, 0, 50),
+	};
+	struct zcopy_sendv a = {};
+	struct file *out;
+	struct zt_pair p;
+	int ref[2];
+	u8 buf[200];
+
+	ref[0] = zt_ref(zt_folio(file, 0));
+	ref[1] = zt_ref(zt_folio(file, 1));
+	zt_pair(test, AF_INET, &p);
+	out = zt_sock_file(test, p.tx);
+	KUNIT_EXPECT_EQ(test, zcopy_sendv_segs(out, segs, 3, &a), 110L);
+	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, sizeof(buf), false), (size_t)110);
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 100, 0));
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf + 100, 10, nr * PAGE_SIZE - 10));
+	fput(out);
+	sock_release(p.rx);
+	flush_delayed_fput();
+	KUNIT_EXPECT_TRUE(test, zt_refs_back(file, ref, nr));
+	fput(file);
+}
+
+/*
+ * The batch lives on the stack for a small request and is allocated for
+ * a large one; either way it is sized by what the file holds, not by
+ * the count asked for (a "send to the end" count of 2 GiB on a 4 KiB
+ * file needs one page).
+ */
+static void zt_batch_sizing(struct kunit *test)
+{
+	struct file *file = zt_file(test, NULL, PAGE_SIZE);
+	struct zcopy_small_batch small;
+	struct zcopy_xfer x = {};
+	struct zcopy_kseg seg = zt_kseg(file, 0, MAX_RW_COUNT);
+
+	KUNIT_EXPECT_EQ(test, zcopy_kseg_pages(&x, &seg), (size_t)1);
+	KUNIT_ASSERT_EQ(test, zcopy_xfer_batch(&x, 1, &small), 0);
+	KUNIT_EXPECT_PTR_EQ(test, x.b, &small.b);
+	KUNIT_EXPECT_EQ(test, x.b->max, (u16)1);
+	zcopy_xfer_batch_free(&x, &small);
+	KUNIT_ASSERT_EQ(test, zcopy_xfer_batch(&x, 100000, &small), 0);
+	KUNIT_EXPECT_PTR_NE(test, x.b, &small.b);
+	KUNIT_EXPECT_EQ(test, x.b->max, (u16)ZCOPY_BATCH_PAGES);
+	zcopy_xfer_batch_free(&x, &small);
+	x.record = true;
+	KUNIT_ASSERT_EQ(test, zcopy_xfer_batch(&x, 100000, &small), 0);
+	KUNIT_EXPECT_EQ(test, x.b->max, (u16)ZCOPY_SPLICE_BATCH_PAGES);
+	zcopy_xfer_batch_free(&x, &small);
+	fput(file);
+}
+
 static struct kunit_case zt_send_cases[] = {
 	KUNIT_CASE(zt_send_tcp_lends_pages),
 	KUNIT_CASE(zt_send_unix_lends_pages),
@@ -975,6 +1111,9 @@ static struct kunit_case zt_send_cases[] = {
 	KUNIT_CASE(zt_splice_path_tmpfs_o_direct),
 	KUNIT_CASE(zt_sendfile_rejects_bad_input),
 	KUNIT_CASE(zt_sendfile_full_socket_eagain),
+	KUNIT_CASE(zt_sendv_segments_in_order),
+	KUNIT_CASE(zt_sendv_stops_at_eof),
+	KUNIT_CASE(zt_batch_sizing),
 	{}
 };
 

@@ -102,6 +102,7 @@ void test_differential(void);
 void test_fsmatrix(void);
 void test_tls(void);
 void test_faults(void);
+void test_sendv(void);
 int sink_main(int argc, char **argv);
 int zcfuse_main(int argc, char **argv);
 

@@ -21,7 +21,8 @@
  * t_diff.c (the differential test against sendfile(2)), t_fsmatrix.c
  * (every file system against sendfile(2); files appended, truncated,
  * poisoned or failing under a transfer; record sockets), t_faults.c
- * (allocation failures).
+ * (allocation failures), t_sendv.c (ZCOPY_IOC_SENDV against writev(2)
+ * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
@@ -175,6 +176,8 @@ int main(int argc, char **argv)
 		test_differential();
 	if (part(parts, "fsmatrix"))
 		test_fsmatrix();
+	if (part(parts, "sendv"))
+		test_sendv();
 
 	printf("zctest: %d passed, %d failed\n", n_passed, n_failed);
 	return n_failed ? 1 : 0;

@@ -6,10 +6,19 @@
  * (userspace/, tests/). It depends on nothing but <linux/types.h> and
  * <linux/ioctl.h>, so it compiles unchanged on both sides.
  *
- * Growth rule: struct zcopy_sendfile starts with its own size. New fields
- * are only ever appended. The kernel accepts any size from
- * ZCOPY_SENDFILE_SIZE_VER0 up to one page: bytes it does not know must be
- * zero (otherwise E2BIG), fields the caller did not pass read as zero.
+ * Growth rules:
+ *  - struct zcopy_sendfile and struct zcopy_sendv start with their own
+ *    size. New fields are only ever appended. The kernel accepts any size
+ *    from the struct's SIZE_VER0 up to one page: bytes it does not know
+ *    must be zero (otherwise E2BIG), fields the caller did not pass read
+ *    as zero. A size below SIZE_VER0 is EINVAL.
+ *  - struct zcopy_seg, an element of an array, has a fixed size; it grows
+ *    by giving meaning to its reserved field and to new segment types,
+ *    which a kernel that does not know them refuses with EINVAL.
+ *  - Flags: unknown bits are EINVAL, so a caller learns that a kernel is
+ *    too old for a flag instead of having it ignored.
+ *  - Ioctl numbers are never reused; the direction and size bits of a
+ *    command are not checked, the struct's own size is.
  */
 #ifndef _UAPI_LINUX_ZCOPY_H
 #define _UAPI_LINUX_ZCOPY_H
@@ -37,9 +46,22 @@
  * the socket were O_NONBLOCK (MSG_DONTWAIT).
  */
 #define ZCOPY_SEND_DONTWAIT	0x00000004U
+/*
+ * ZCOPY_SEND_MORE: more data for this socket follows this call. The last
+ * bytes go with MSG_MORE and nothing is pushed when the call ends, so a
+ * response sent in several calls leaves in full segments, as splice(2)'s
+ * SPLICE_F_MORE does and sendfile(2) cannot express; no TCP_CORK needed.
+ * The next call without it (or a send(2) without MSG_MORE) pushes. Since
+ * zcopy 0.3.0.
+ */
+#define ZCOPY_SEND_MORE		0x00000008U
 
 #define ZCOPY_SEND_ALL_FLAGS \
-	(ZCOPY_SEND_OFFSET | ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT)
+	(ZCOPY_SEND_OFFSET | ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | \
+	 ZCOPY_SEND_MORE)
+/* ZCOPY_IOC_SENDV takes these; ZCOPY_SEND_OFFSET is EINVAL there. */
+#define ZCOPY_SENDV_ALL_FLAGS \
+	(ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | ZCOPY_SEND_MORE)
 
 /**
  * struct zcopy_sendfile - argument of %ZCOPY_IOC_SENDFILE
@@ -84,6 +106,70 @@ struct zcopy_sendfile {
 
 #define ZCOPY_SENDFILE_SIZE_VER0 72	/* the first published layout */
 
+/* Types of struct zcopy_seg. 0 is no type: a zeroed segment is EINVAL. */
+#define ZCOPY_SEG_MEM	1	/* bytes in the caller's memory */
+#define ZCOPY_SEG_FILE	2	/* a range of a file, by explicit offset */
+
+/**
+ * struct zcopy_seg - one segment of a %ZCOPY_IOC_SENDV vector
+ * @type: %ZCOPY_SEG_MEM or %ZCOPY_SEG_FILE; anything else is EINVAL.
+ * @fd: %ZCOPY_SEG_FILE: the file to read, open for reading, any file
+ *	%ZCOPY_IOC_SENDFILE reads. %ZCOPY_SEG_MEM: must be 0.
+ * @addr: %ZCOPY_SEG_MEM: the address of the bytes, as for write(2); the
+ *	CPU copies them (they count as copied).
+ * @offset: %ZCOPY_SEG_FILE: where in the file the range starts. It is
+ *	always explicit: a vector never reads or moves a file position
+ *	(pread(2)-like), so one file may appear in many segments and many
+ *	threads may send from one open file at once.
+ * @len: bytes in the segment; 0 is allowed (the segment is skipped).
+ * @reserved: must be zero.
+ *
+ * 32 bytes, naturally aligned: the same layout for 32- and 64-bit callers.
+ */
+struct zcopy_seg {
+	__u32 type;
+	__s32 fd;
+	union {
+		__u64 addr;
+		__s64 offset;
+	};
+	__u64 len;
+	__u64 reserved;
+};
+
+/* The most segments one ZCOPY_IOC_SENDV takes, as writev(2)'s IOV_MAX. */
+#define ZCOPY_SENDV_MAX_SEGS 1024
+
+/**
+ * struct zcopy_sendv - argument of %ZCOPY_IOC_SENDV
+ * @size: in: sizeof(struct zcopy_sendv) as the caller was compiled;
+ *	at least %ZCOPY_SENDV_SIZE_VER0.
+ * @flags: in: %ZCOPY_SEND_NOSIGNAL, %ZCOPY_SEND_DONTWAIT, %ZCOPY_SEND_MORE;
+ *	other bits give EINVAL.
+ * @out_fd: in: the socket to write to, open for writing.
+ * @nr_segs: in: segments in @segs, 0 to %ZCOPY_SENDV_MAX_SEGS.
+ * @segs: in: address of an array of @nr_segs struct zcopy_seg.
+ * @sent: out: bytes sent; equal to the ioctl's non-negative return value.
+ * @zc_bytes: out: of @sent, file bytes handed to the socket by reference.
+ * @copied_bytes: out: of @sent, bytes the CPU copied: every memory
+ *	segment's, and file bytes for the reasons given at struct
+ *	zcopy_sendfile. @zc_bytes + @copied_bytes == @sent.
+ * @reserved: must be zero; room for later versions.
+ */
+struct zcopy_sendv {
+	__u32 size;
+	__u32 flags;
+	__s32 out_fd;
+	__u32 nr_segs;
+	__u64 segs;
+	__u64 sent;
+	__u64 zc_bytes;
+	__u64 copied_bytes;
+	__u64 reserved[2];
+};
+
+#define ZCOPY_SENDV_SIZE_VER0 64	/* the first published layout */
+
 /*
  * The ioctl type: 0xB9, unregistered in the kernel's
  * Documentation/userspace-api/ioctl/ioctl-number.rst. (0xB7, used before
@@ -99,5 +185,32 @@ struct zcopy_sendfile {
  * cause. A short count is not an error, as with sendfile(2).
  */
 #define ZCOPY_IOC_SENDFILE _IOWR(ZCOPY_IOC_MAGIC, 0x01, struct zcopy_sendfile)
+
+/*
+ * ZCOPY_IOC_SENDV - send an ordered vector of segments, memory and file
+ * ranges, to one socket in one call (a response: header, file, trailer).
+ *
+ * The bytes on the wire are those of writev(2) of each memory segment and
+ * pread-style sendfile(2) of each file segment, in order, on one socket:
+ * on a byte stream (TCP, AF_UNIX stream) they are packed into full
+ * segments with no push between them, and the end of the call pushes
+ * unless %ZCOPY_SEND_MORE is set; on a record socket each segment is sent
+ * as write(2) or sendfile(2) would send it, with MSG_MORE between them
+ * (one UDP datagram for the whole vector).
+ *
+ * All segments are checked before anything is sent (types, reserved
+ * fields, lengths, descriptors, file modes): a bad one fails the call
+ * with nothing sent. The call then stops early, returning the bytes sent
+ * so far, at a full non-blocking socket, a signal, a fault on a memory
+ * segment, an error, or a file segment that reaches end of file before
+ * its length: the caller resumes from exactly the byte after the last
+ * one returned (libzcopy's zc_sendv_advance()). A total over MAX_RW_COUNT
+ * (2 GiB minus a page) is cut there, as writev(2) cuts it; a total that
+ * does not fit a ssize_t is EINVAL.
+ *
+ * Returns the bytes sent (>= 0; 0 for an empty vector or a first file
+ * segment at end of file), or -1 with errno set (README.md).
+ */
+#define ZCOPY_IOC_SENDV _IOWR(ZCOPY_IOC_MAGIC, 0x02, struct zcopy_sendv)
 
 #endif /* _UAPI_LINUX_ZCOPY_H */

@@ -115,6 +115,71 @@ ZC_API ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 	return zc_sendfile_flags(out_fd, in_fd, offset, count, 0);
 }
 
+ZC_API ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
+			unsigned int flags, struct zc_stats *stats)
+{
+	struct zcopy_sendv args = {
+		.size = sizeof(args),
+		.flags = flags,
+		.out_fd = out_fd,
+		.nr_segs = nr,
+		.segs = (uint64_t)(uintptr_t)segs,
+	};
+	int dev;
+
+	if (stats)
+		*stats = (struct zc_stats){ 0 };
+	dev = zc_device_fd();
+	if (dev < 0)
+		return -1;
+	if (ioctl(dev, ZCOPY_IOC_SENDV, &args) < 0)
+		return -1;
+	if (stats) {
+		stats->zc_bytes = args.zc_bytes;
+		stats->copied_bytes = args.copied_bytes;
+	}
+	return (ssize_t)args.sent;
+}
+
+ZC_API int zc_sendv_advance(struct zcopy_seg **segs, unsigned int *nr, size_t sent)
+{
+	struct zcopy_seg *s = *segs;
+	unsigned int n = *nr;
+
+	while (n && sent >= s->len) {
+		sent -= s->len;
+		s++;
+		n--;
+	}
+	if (sent && !n) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sent) {
+		/* Memory moves by address, a file by offset: the same field. */
+		if (s->type == ZCOPY_SEG_FILE)
+			s->offset += (int64_t)sent;
+		else
+			s->addr += sent;
+		s->len -= sent;
+	}
+	*segs = s;
+	*nr = n;
+	return 0;
+}
+
+ZC_API ssize_t zc_send_response(int out_fd, const void *header, size_t hlen, int fd, off_t offset,
+				size_t len, const void *trailer, size_t tlen)
+{
+	struct zcopy_seg segs[3] = {
+		zc_seg_mem(header, hlen),
+		zc_seg_file(fd, offset, len),
+		zc_seg_mem(trailer, tlen),
+	};
+
+	return zc_sendv(out_fd, segs, 3, ZCOPY_SEND_NOSIGNAL, NULL);
+}
+
 ZC_API const char *zc_version(void)
 {
 	return ZCOPY_LIB_VERSION;
