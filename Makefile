@@ -26,10 +26,11 @@ WARN := -Wall -Wextra -Werror=implicit-function-declaration
 LIB_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -DZCOPY_LIB_VERSION='"$(VERSION)"'
 CLI_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -DZCOPY_CLI_VERSION='"$(VERSION)"'
 TEST_CFLAGS := -std=gnu11 $(WARN) -Iuapi -Iuserspace/lib -pthread
+EXAMPLE_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 
 LIB := $(B)/lib/libzcopy.so.$(VERSION)
 USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
-	     $(B)/tests/zctest
+	     $(B)/bin/zchttpd $(B)/tests/zctest
 
 .PHONY: all module userspace check bench demo deps install install-module \
 	install-userspace dkms-install clean
@@ -54,6 +55,12 @@ $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so: $(LIB)
 $(B)/bin/zcopy: userspace/cli/zcopy.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CLI_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
+
+# examples/: programs built on libzcopy, to read; not installed. The guest
+# suite runs zchttpd against Debian's curl.
+$(B)/bin/zchttpd: examples/zchttpd.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXAMPLE_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
 
 ZCTEST_SRC := $(wildcard tests/guest/*.c)
 $(B)/tests/zctest: $(ZCTEST_SRC) tests/guest/common.h userspace/lib/zcopy.h $(B)/lib/libzcopy.so

@@ -5,7 +5,7 @@
 #
 #   checkpatch.pl --strict  on kmod/ and uapi/ (from Debian's linux-source)
 #   sparse                  on the module, against each kernel's headers
-#   clang-format            on userspace/ and tests/ C sources
+#   clang-format            on userspace/, tests/ and examples/ C sources
 #   cc -Werror              userspace builds without a warning, also -m32
 #   tests/unit/t_lib32.c    libzcopy's offset limit, -m64 and -m32
 #   dkms build              dkms.conf builds the module for each kernel
@@ -65,9 +65,9 @@ done
 
 fmt() {
 	clang-format --dry-run --Werror userspace/lib/*.[ch] userspace/cli/*.c tests/guest/*.c \
-		tests/bench/*.c tests/unit/*.c
+		tests/bench/*.c tests/unit/*.c examples/*.c
 }
-check "clang-format: userspace/ and tests/ formatted" "$out/clang-format.log" fmt
+check "clang-format: userspace/, tests/ and examples/ formatted" "$out/clang-format.log" fmt
 
 werror() {
 	make -s -B userspace CFLAGS="-O2 -g -Werror"

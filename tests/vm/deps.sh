@@ -8,12 +8,13 @@ set -eu
 # sources of both lines, and what building them takes, for the debug
 # kernels (tests/vm/debug-kernel.sh) and checkpatch. gcc-multilib and
 # qemu-user: tests/host.sh builds and runs a 32-bit libzcopy test (in
-# qemu-i386 where the kernel cannot run i386 programs).
+# qemu-i386 where the kernel cannot run i386 programs). curl: the guest's
+# HTTP client for examples/zchttpd.c.
 PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod gcc-multilib qemu-user
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs xfsprogs cpio gzip xz-utils
-dkms sparse clang-format liburing-dev gnuplot-nox linux-perf
+dkms sparse clang-format liburing-dev gnuplot-nox linux-perf curl
 linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev"
 
 missing=""

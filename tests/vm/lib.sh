@@ -139,10 +139,16 @@ build_initramfs() {
 	copy_elf "$root" "$root/sbin/mkfs.xfs"
 	copy_elf "$root" "$root/sbin/ip" "$root/sbin/ethtool" "$root/sbin/mke2fs" \
 		"$ZC_BUILD/bin/zcopy" "$ZC_BUILD/tests/zctest" "$ZC_BUILD/tests/zcbench"
+	# Debian's curl, the client of the zchttpd tests (examples/zchttpd.c),
+	# with libcurl and what it loads (ldd lists them all, and the loader).
+	mkdir -p "$root/usr/bin"
+	cp -L /usr/bin/curl "$root/usr/bin/curl"
+	copy_elf "$root" /usr/bin/curl "$ZC_BUILD/bin/zchttpd"
 
 	# The library where a package would install it: found by soname.
 	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
+	cp "$ZC_BUILD/bin/zchttpd" "$root/zc/zchttpd"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$kodir"/*.ko "$root/zc/"
