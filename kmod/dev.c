@@ -56,29 +56,75 @@ efault:
 	return -EFAULT;
 }
 
-static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
+/*
+ * Copy in an ioctl argument that starts with its own size (the growth
+ * rules of uapi/linux/zcopy.h). The struct grows by appending fields:
+ * copy_struct_from_user() zero-fills what an older caller did not pass
+ * and fails with -E2BIG if a newer caller set anything this module does
+ * not know. A caller built against this very header, the common case,
+ * is served by one copy of the whole struct instead of two reads.
+ */
+static int zcopy_get_arg(void *karg, size_t ksize, const void __user *uarg,
+			 u32 size_ver0)
 {
-	struct zcopy_sendfile args;
-	ssize_t ret;
 	u32 usize;
 
-	/*
-	 * The struct grows by appending fields. copy_struct_from_user()
-	 * zero-fills what an older caller did not pass and fails with
-	 * -E2BIG if a newer caller set anything this module does not know.
-	 */
-	if (get_user(usize, &uarg->size))
+	if (!copy_from_user(karg, uarg, ksize) && *(u32 *)karg == ksize)
+		return 0;
+	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < ZCOPY_SENDFILE_SIZE_VER0)
+	if (usize < size_ver0)
 		return -EINVAL;
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
-	ret = copy_struct_from_user(&args, sizeof(args), uarg, usize);
-	if (ret)
-		return ret;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+/*
+ * SENDFILE's argument from a caller built against this header: its input
+ * fields read in one user-access window, field by field. This is the
+ * small-file hot path: in the benchmark's profile at 4 KiB, the copy-in
+ * (a size read, then a 72-byte copy through the out-of-line copy
+ * routine) was one of the ioctl's own costs that sendfile(2), which takes
+ * its arguments in registers, does not pay. Any other size, or a fault,
+ * goes through zcopy_get_arg(), which gives the precise errno.
+ */
+static bool zcopy_get_sendfile_fast(struct zcopy_sendfile *a,
+				    const struct zcopy_sendfile __user *u)
+{
+	if (!user_read_access_begin(u, sizeof(*u)))
+		return false;
+	unsafe_get_user(a->size, &u->size, fault);
+	if (a->size != sizeof(*u))
+		goto fault;
+	unsafe_get_user(a->flags, &u->flags, fault);
+	unsafe_get_user(a->in_fd, &u->in_fd, fault);
+	unsafe_get_user(a->out_fd, &u->out_fd, fault);
+	unsafe_get_user(a->offset, &u->offset, fault);
+	unsafe_get_user(a->count, &u->count, fault);
+	unsafe_get_user(a->reserved[0], &u->reserved[0], fault);
+	unsafe_get_user(a->reserved[1], &u->reserved[1], fault);
+	user_read_access_end();
+	return true;
+fault:
+	user_read_access_end();
+	return false;
+}
+
+static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
+{
+	struct zcopy_sendfile args __uninitialized;	/* all set before use */
+	ssize_t ret;
+
+	if (!zcopy_get_sendfile_fast(&args, uarg)) {
+		ret = zcopy_get_arg(&args, sizeof(args), uarg,
+				    ZCOPY_SENDFILE_SIZE_VER0);
+		if (ret)
+			return ret;
+	}
 	if (args.flags & ~ZCOPY_SEND_ALL_FLAGS)
 		return -EINVAL;
-	if (memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+	if (args.reserved[0] || args.reserved[1])
 		return -EINVAL;
 
 	/*
@@ -128,23 +174,15 @@ efault:
 
 static long zcopy_ioctl_sendv(struct zcopy_sendv __user *uarg)
 {
-	struct zcopy_sendv args;
+	struct zcopy_sendv args __uninitialized;	/* all set before use */
 	ssize_t ret;
-	u32 usize;
 
-	/* The growth rules of zcopy_ioctl_sendfile(). */
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	if (usize < ZCOPY_SENDV_SIZE_VER0)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&args, sizeof(args), uarg, usize);
+	ret = zcopy_get_arg(&args, sizeof(args), uarg, ZCOPY_SENDV_SIZE_VER0);
 	if (ret)
 		return ret;
 	if (args.flags & ~ZCOPY_SENDV_ALL_FLAGS)
 		return -EINVAL;
-	if (memchr_inv(args.reserved, 0, sizeof(args.reserved)))
+	if (args.reserved[0] || args.reserved[1])
 		return -EINVAL;
 
 	/* Outputs written before anything is sent, as for SENDFILE. */

@@ -110,8 +110,9 @@ enum zcopy_read_way zcopy_read_way(struct file *file)
 }
 
 /**
- * zcopy_read_begin - the filesystem's own checks before a batch is read
- * @file: the file; its read way is not %ZCOPY_READ_SPLICE.
+ * zcopy_fs_read_begin - the filesystem's own checks before a batch is read
+ * @file: the file; its read way is %ZCOPY_READ_EXT4 or %ZCOPY_READ_XFS
+ *	(zcopy_read_begin() calls this only for those).
  * @way: zcopy_read_way(@file).
  *
  * ext4 and xfs refuse reads with -EIO once the filesystem is shut down
@@ -126,14 +127,11 @@ enum zcopy_read_way zcopy_read_way(struct file *file)
  * Context: process context, may sleep.
  * Return: 0, or the filesystem's errno (-EIO); nothing is held then.
  */
-int zcopy_read_begin(struct file *file, enum zcopy_read_way way)
+int zcopy_fs_read_begin(struct file *file, enum zcopy_read_way way)
 {
 	struct iov_iter iter;
 	struct kiocb kiocb;
 	ssize_t ret;
-
-	if (way != ZCOPY_READ_EXT4 && way != ZCOPY_READ_XFS)
-		return 0;
 
 	init_sync_kiocb(&kiocb, file);
 	iov_iter_kvec(&iter, ITER_DEST, NULL, 0, 0);
@@ -143,17 +141,6 @@ int zcopy_read_begin(struct file *file, enum zcopy_read_way way)
 	if (way == ZCOPY_READ_XFS)
 		inode_lock_shared(file_inode(file));
 	return 0;
-}
-
-/**
- * zcopy_read_end - undo zcopy_read_begin()
- * @file: the file.
- * @way: zcopy_read_way(@file).
- */
-void zcopy_read_end(struct file *file, enum zcopy_read_way way)
-{
-	if (way == ZCOPY_READ_XFS)
-		inode_unlock_shared(file_inode(file));
 }
 
 /* The shared zero page, with a reference, standing in for a file hole. */
@@ -481,7 +468,8 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 	struct address_space *mapping = file->f_mapping;
 	struct inode *inode = mapping->host;
 	pgoff_t last = (pos + len - 1) >> PAGE_SHIFT;
-	struct folio *folios[ZCOPY_LOOKUP_FOLIOS];
+	/* Filled before it is read: not zeroed (CONFIG_INIT_STACK_ALL_ZERO). */
+	struct folio *folios[ZCOPY_LOOKUP_FOLIOS] __uninitialized;
 	bool aliased = mapping_writably_mapped(mapping);
 	unsigned int nr0 = b->nr;
 	size_t len0 = b->len;

@@ -156,7 +156,7 @@ static void zcopy_segs_put(struct zcopy_kseg *segs, unsigned int nr)
 ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 			 unsigned int nr, struct zcopy_sendv *args)
 {
-	struct zcopy_small_batch small;
+	struct zcopy_small_batch small __uninitialized;
 	struct zcopy_xfer x = {};
 	size_t pages = 0, at = 0;
 	unsigned int i;
@@ -209,7 +209,7 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 ssize_t zcopy_do_sendv(struct zcopy_sendv *args)
 {
 	const struct zcopy_seg __user *usegs = u64_to_user_ptr(args->segs);
-	struct zcopy_kseg stack_segs[ZCOPY_STACK_SEGS];
+	struct zcopy_kseg stack_segs[ZCOPY_STACK_SEGS] __uninitialized;
 	struct zcopy_kseg *segs = stack_segs;
 	unsigned int nr = args->nr_segs, i, got = 0;
 	size_t total = 0;

@@ -527,7 +527,7 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 {
 	bool use_offset = args->flags & ZCOPY_SEND_OFFSET;
 	struct zcopy_kseg seg = { .file = in };
-	struct zcopy_small_batch small;
+	struct zcopy_small_batch small __uninitialized;
 	struct zcopy_xfer x = {};
 	size_t count = args->count;
 	struct socket *sock;

@@ -118,7 +118,10 @@ enum zcopy_read_way {
 
 /*
  * A batch small enough for the stack: a small file or a response (header,
- * a few pages, trailer) needs no allocation (zcopy_xfer_batch()).
+ * a few pages, trailer) needs no allocation (zcopy_xfer_batch()). Declared
+ * __uninitialized where it lives: Debian's kernels zero every stack
+ * variable (CONFIG_INIT_STACK_ALL_ZERO), 272 bytes per call here, and
+ * zcopy_batch_init() and the fill write every field that is read.
  */
 #define ZCOPY_SMALL_BATCH_PAGES 16
 
@@ -233,8 +236,37 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 
 /* pages.c */
 enum zcopy_read_way zcopy_read_way(struct file *file);
-int zcopy_read_begin(struct file *file, enum zcopy_read_way way);
-void zcopy_read_end(struct file *file, enum zcopy_read_way way);
+int zcopy_fs_read_begin(struct file *file, enum zcopy_read_way way);
+
+/**
+ * zcopy_read_begin - the filesystem's own checks before a batch is read
+ * @file: the file; its read way is not %ZCOPY_READ_SPLICE.
+ * @way: zcopy_read_way(@file).
+ *
+ * Only ext4 and xfs have any (zcopy_fs_read_begin()); inline, so that a
+ * tmpfs file or a block device pays nothing for them.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or the filesystem's errno (-EIO); nothing is held then.
+ */
+static inline int zcopy_read_begin(struct file *file, enum zcopy_read_way way)
+{
+	if (way != ZCOPY_READ_EXT4 && way != ZCOPY_READ_XFS)
+		return 0;
+	return zcopy_fs_read_begin(file, way);
+}
+
+/**
+ * zcopy_read_end - undo zcopy_read_begin()
+ * @file: the file.
+ * @way: zcopy_read_way(@file).
+ */
+static inline void zcopy_read_end(struct file *file, enum zcopy_read_way way)
+{
+	if (way == ZCOPY_READ_XFS)
+		inode_unlock_shared(file_inode(file));
+}
+
 ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 			 enum zcopy_read_way way, loff_t pos, size_t len);
 void zcopy_batch_release(struct zcopy_batch *b);
