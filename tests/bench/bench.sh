@@ -7,13 +7,16 @@
 # the serial log into build/bench/KVER/FS/, and check the kernel log
 # stayed clean. Then join the kernels and file systems into
 # build/bench/bench.txt, bench.json, and the plots throughput.svg and
-# ratio.svg (and .png; gnuplot; a panel per kernel, file system and link).
+# ratio.svg (and .png; gnuplot; a panel per kernel, file system and link),
+# and for zcbench's other workloads response.svg, response-ratio.svg and
+# files16-ratio.svg.
 # Exits non-zero if any kernel's run failed.
 #
 # Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
-# --sizes 4K,16M"), ZC_BENCH_FS (the file systems the files are on, in
-# this order: "tmpfs ext4" by default; ext4 is on a loop device over an
-# image in the guest's tmpfs), ZC_BENCH_MEM (guest memory, MiB; default
+# --sizes 4K,16M", or "--workloads response,files16" for the header +
+# file + trailer and many-small-files workloads alone), ZC_BENCH_FS (the
+# file systems the files are on, in this order: "tmpfs ext4" by default;
+# ext4 is on a loop device over an image in the guest's tmpfs), ZC_BENCH_MEM (guest memory, MiB; default
 # 3072), ZC_BENCH_TIMEOUT (seconds per kernel; default 1500 per file
 # system), ZC_KERNELS.
 #
@@ -151,16 +154,24 @@ for run in $done_runs; do
 		[ -s "$f" ] && sed -i '1s/^# //' "$f"
 	done
 done
-# A row per run (kernel and file system), a column per link.
-nk=$(echo $done_runs | wc -w)
-nl=1
-for run in $done_runs; do
-	[ -s "$OUT/$run/lo.dat" ] && [ -s "$OUT/$run/veth.dat" ] && nl=2
-done
-# plot NAME SUFFIX TITLE YLABEL LOG-AXES: NAME.svg and NAME.png from
-# every run's LINK$SUFFIX.dat.
+# plot NAME SUFFIX TITLE YLABEL LOG-AXES [GOAL [BARS]]: NAME.svg and
+# NAME.png from every run's LINK$SUFFIX.dat, a row per run (kernel and
+# file system) that has one, a column per link. GOAL draws a dashed line
+# at that ratio; BARS draws the one row of a single-size workload
+# (files16) as a bar per method instead of lines over file sizes. KEYPOS
+# places the legend (default "left top").
 plot() {
-	local name=$1 suffix=$2 title=$3 ylabel=$4 logaxes=$5 ext dat ncol
+	local name=$1 suffix=$2 title=$3 ylabel=$4 logaxes=$5 goal=${6:-} bars=${7:-}
+	local ext dat ncol run link runs="" nk nl=1 extra=""
+	for run in $done_runs; do
+		if [ -s "$OUT/$run/lo$suffix.dat" ] || [ -s "$OUT/$run/veth$suffix.dat" ]; then
+			runs="$runs $run"
+		fi
+		[ -s "$OUT/$run/lo$suffix.dat" ] && [ -s "$OUT/$run/veth$suffix.dat" ] && nl=2
+	done
+	[ -n "$runs" ] || return 0
+	nk=$(echo $runs | wc -w)
+	[ -n "$goal" ] && extra=", $goal with lines dt 2 lw 1.5 lc 'black' title 'goal ${goal}x'"
 	for ext in svg png; do
 		case $ext in
 		svg) echo "set terminal svg size 1400,$((480 * nk)) dynamic font 'Sans,11'" ;;
@@ -169,21 +180,39 @@ plot() {
 		echo "set output '$OUT/$name.$ext'"
 		echo "set termoption noenhanced" # method ids have underscores
 		echo "set multiplot layout $nk,$nl title '$title (QEMU TCG guest: compare ratios, not absolute values)'"
-		echo "set logscale $logaxes 2"
-		echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '1G' 1073741824)"
-		echo "set xlabel 'file size'"
+		if [ -n "$bars" ]; then
+			echo "set style fill solid 0.6 border -1"
+			echo "set boxwidth 0.7"
+			echo "unset xtics"
+			echo "set yrange [0:*]"
+		else
+			echo "set logscale $logaxes 2"
+			echo "set xtics ('4K' 4096, '64K' 65536, '1M' 1048576, '16M' 16777216, '256M' 268435456, '1G' 1073741824)"
+			echo "set xlabel 'file size'"
+		fi
 		echo "set ylabel '$ylabel'"
 		echo "set grid"
-		echo "set key left top font 'Sans,9'"
+		if [ -n "$bars" ]; then
+			echo "set key right top font 'Sans,9'"
+		else
+			echo "set key ${KEYPOS:-left top} font 'Sans,9'"
+		fi
+		[ -n "$goal" ] && echo "set offsets 0, 0, graph 0.1, 0"
 		echo "set datafile missing 'NaN'"
-		for run in $done_runs; do
+		for run in $runs; do
 			for link in lo veth; do
 				dat=$OUT/$run/$link$suffix.dat
 				[ -s "$dat" ] || continue
 				echo "set title 'Linux ${run%/*}, $link, files on ${run#*/}'"
 				ncol=$(head -n 1 "$dat" | wc -w)
-				printf "plot for [i=2:%d] '%s' using 1:i with linespoints lw (i==%d?3:1.2) title columnheader(i)\n" \
-					"$ncol" "$dat" "$ncol"
+				if [ -n "$bars" ]; then
+					echo "set xrange [0.3:$((ncol - 1)).7]"
+					printf "plot for [i=2:%d] '%s' using (i-1):i with boxes title columnheader(i)%s\n" \
+						"$ncol" "$dat" "$extra"
+				else
+					printf "plot for [i=2:%d] '%s' using 1:i with linespoints lw (i==%d?3:1.2) title columnheader(i)%s\n" \
+						"$ncol" "$dat" "$ncol" "$extra"
+				fi
 			done
 		done
 		echo "unset multiplot"
@@ -193,8 +222,18 @@ plot() {
 }
 plot throughput "" "median throughput vs file size" "MiB/s" xy
 plot ratio -ratio "throughput as a multiple of sendfile(2), same rounds" "x sendfile" x
+# The workloads (zcbench's --workloads), zcopy's vector the last column.
+KEYPOS="left bottom" plot response -response "HTTP responses (header + file + trailer) per second, one connection" \
+	"responses/s" xy
+plot response-ratio -response-ratio \
+	"responses: throughput as a multiple of the faster sendfile(2) baseline (cork or MSG_MORE), same rounds" \
+	"x best sendfile baseline" x 1.3
+plot files16-ratio -files16-ratio \
+	"16 files of 4 KiB per call: throughput as a multiple of sendfile(2) once per file, same rounds" \
+	"x sendfile per file" "" 2 bars
 
 cat "$OUT/bench.txt"
 echo "==="
-echo "results: $OUT/bench.txt, $OUT/bench.json, $OUT/throughput.svg, $OUT/ratio.svg (and .png)"
+echo "results: $OUT/bench.txt, $OUT/bench.json, and the plots (.svg, .png):" \
+	"$(cd "$OUT" && echo *.svg)"
 exit $rc

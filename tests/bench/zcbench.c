@@ -11,12 +11,30 @@
  * sender CPU time per GiB, syscalls per GiB and the ratio to sendfile(2)
  * measured in the same round.
  *
+ * Each method belongs to a workload (the workload table below), the unit
+ * of work one call of its send() does, sent many times in a row on one
+ * connection:
+ *  - file: one whole file (the table above, sizes from --sizes);
+ *  - response: an HTTP/1.1 response, a header of about 240 bytes (its
+ *    chunk-size line included), one file and a 7-byte chunked-encoding
+ *    trailer (--response-sizes: 4 KiB, 64 KiB, 1 MiB files);
+ *  - files16: 16 different files of --files-sizes (4 KiB) each.
+ * The new workloads' sockets are TCP_NODELAY, as a server's keep-alive
+ * connections are (--nagle: not). Their ratio is to a reference named per workload
+ * (response: the faster of its two sendfile(2) baselines in the same
+ * round), and they report responses (calls) per second and bytes per
+ * response next to MiB/s.
+ *
  *   zcbench run OUTDIR [--sizes 4K,64K,..] [--reps N] [--target SIZE]
  *                      [--links lo,veth] [--methods ID,..] [--dir DIR]
- *                      [--no-pin]
+ *                      [--workloads file,response,files16]
+ *                      [--response-sizes LIST] [--files-sizes LIST]
+ *                      [--nagle] [--no-pin]
  *       the benchmark; writes OUTDIR/table.txt, results.json, and two
- *       gnuplot data files per link (OUTDIR/LINK.dat: throughput;
- *       OUTDIR/LINK-ratio.dat: ratio to sendfile). The files are made
+ *       gnuplot data files per link and workload (OUTDIR/LINK.dat:
+ *       throughput; OUTDIR/LINK-ratio.dat: ratio to sendfile; for the
+ *       other workloads OUTDIR/LINK-WORKLOAD.dat: responses (calls) per
+ *       second and LINK-WORKLOAD-ratio.dat). The files are made
  *       in --dir (default /tmp); the tables and the JSON name its file
  *       system type (from /proc/self/mounts)
  *   zcbench profile METHOD [--sizes ..] [--reps N] [--target SIZE]
@@ -25,8 +43,10 @@
  *       over lo, 3 samples), for a profiler to watch (make bench with
  *       ZC_BENCH_PERF runs it under perf record in the guest)
  *   zcbench smoke [--corrupt] [--dir DIR]
- *       the check of `make check`: every method, two odd sizes, both
- *       links; passes only if every received checksum equals the file's.
+ *       the check of `make check`: every method of every workload, two
+ *       odd sizes, both links; passes only if every received checksum
+ *       equals the expected one (three responses or calls in a row for
+ *       the workloads other than file, so the joins are checked too).
  *       --corrupt makes the receiver flip one bit: the smoke must fail.
  *
  * What makes the numbers fair:
@@ -57,6 +77,7 @@
 #include <limits.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -70,6 +91,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -95,9 +117,10 @@
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 #endif
 
-#define MAX_METHODS 16
-#define MAX_SIZES   12
-#define MAX_REPS    15
+#define MAX_SIZES 12
+#define MAX_REPS  15
+/* The files16 workload: files per call. */
+#define FILES_PER_CALL 16
 
 static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void fatal(const char *fmt, ...)
@@ -204,6 +227,8 @@ struct rrep {
 };
 
 static int corrupt_rx;
+/* --nagle: no TCP_NODELAY in the workloads that set it. */
+static int nagle;
 
 /*
  * CPU placement: the sender on CPU 0, the receivers on CPU 1, as netperf
@@ -367,12 +392,18 @@ static int link_connect(struct link *l)
 /* ---- the methods -------------------------------------------------------- */
 
 /*
- * One connection's worth of state. A method's send() sends the whole
- * file once, from offset 0, and counts every syscall it makes.
+ * One connection's worth of state. A method's send() sends one unit of
+ * its workload: the whole file once, from offset 0 (file); header, file
+ * and trailer (response); or each of @nfds files once, in order
+ * (files16). It counts every syscall it makes.
  */
 struct xfer {
-	int fd; /* the file, O_RDONLY */
-	size_t size;
+	int fd;		/* the file, O_RDONLY (response, files16: the first) */
+	size_t size;	/* its size (files16: each file's) */
+	const int *fds; /* files16: @nfds files of @size bytes */
+	unsigned nfds;
+	const char *hdr, *trl; /* response: header and trailer */
+	size_t hlen, tlen;
 	int sock;
 	int more; /* more copies of the file follow on this connection */
 	uint64_t syscalls;
@@ -843,6 +874,243 @@ static int zcopy_send(struct xfer *x)
 	return 0;
 }
 
+/* ---- the response workload: header + file + trailer, many in a row ---- */
+
+/* Count the calls, loop over short sends: send(2) of @len bytes. */
+static int send_all(struct xfer *x, const char *p, size_t len, int flags)
+{
+	while (len) {
+		ssize_t n = SYS(x, send(x->sock, p, len, flags));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* sendfile(2) of the whole of @fd (@size bytes), by explicit offset. */
+static int sendfile_all(struct xfer *x, int fd, size_t size)
+{
+	off_t off = 0;
+
+	while ((size_t)off < size) {
+		ssize_t n = SYS(x, sendfile(x->sock, fd, &off, size - (size_t)off));
+
+		if (n <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* zc_sendfile_ex() of the whole of @fd, with @flags; accounted. */
+static int zcopy_all(struct xfer *x, int fd, size_t size, unsigned flags)
+{
+	off_t off = 0;
+
+	while ((size_t)off < size) {
+		struct zc_stats st;
+		ssize_t n =
+			SYS(x, zc_sendfile_ex(x->sock, fd, &off, size - (size_t)off, flags, &st));
+
+		if (n <= 0)
+			return -1;
+		x->zc_bytes += st.zc_bytes;
+		x->copied_bytes += st.copied_bytes;
+	}
+	return 0;
+}
+
+static int tcp_cork(struct xfer *x, int on)
+{
+	return SYS(x, setsockopt(x->sock, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)));
+}
+
+/*
+ * The classic server: cork, writev() the header, sendfile() the body,
+ * write() the trailer, uncork (nginx's tcp_nopush; 5 calls).
+ */
+static int resp_cork_send(struct xfer *x)
+{
+	struct iovec iov = { .iov_base = (void *)x->hdr, .iov_len = x->hlen };
+
+	if (tcp_cork(x, 1) < 0)
+		return -1;
+	while (iov.iov_len) {
+		ssize_t n = SYS(x, writev(x->sock, &iov, 1));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= (size_t)n;
+	}
+	if (sendfile_all(x, x->fd, x->size) || write_all(x, (const void *)x->trl, x->tlen))
+		return -1;
+	return tcp_cork(x, 0);
+}
+
+/*
+ * Without a cork: the header with MSG_MORE, so it waits for the body;
+ * sendfile() pushes at its end, so the trailer leaves on its own (3 calls).
+ */
+static int resp_more_send(struct xfer *x)
+{
+	if (send_all(x, x->hdr, x->hlen, MSG_MORE) || sendfile_all(x, x->fd, x->size))
+		return -1;
+	return send_all(x, x->trl, x->tlen, 0);
+}
+
+/*
+ * As resp_more_send, the body by zc_sendfile_flags(ZCOPY_SEND_MORE): it
+ * does not push, so the trailer joins the body's last segment (3 calls).
+ * send(2)'s bytes are copied ones in zcopy's accounting.
+ */
+static int resp_zcmore_send(struct xfer *x)
+{
+	if (send_all(x, x->hdr, x->hlen, MSG_MORE) ||
+	    zcopy_all(x, x->fd, x->size, ZCOPY_SEND_MORE) || send_all(x, x->trl, x->tlen, 0))
+		return -1;
+	x->copied_bytes += x->hlen + x->tlen;
+	return 0;
+}
+
+/* zc_sendv() of a vector until all of it is sent (zc_sendv_advance()). */
+static int sendv_all(struct xfer *x, struct zcopy_seg *v, unsigned nr)
+{
+	while (nr) {
+		struct zc_stats st;
+		ssize_t n = SYS(x, zc_sendv(x->sock, v, nr, ZCOPY_SEND_NOSIGNAL, &st));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		x->zc_bytes += st.zc_bytes;
+		x->copied_bytes += st.copied_bytes;
+		if (zc_sendv_advance(&v, &nr, (size_t)n))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * One ioctl per response: zc_sendv() of header, file, trailer, as
+ * zc_send_response() does (with its ZCOPY_SEND_NOSIGNAL), but with the
+ * accounting, which must say that every file byte went by reference.
+ */
+static int resp_sendv_send(struct xfer *x)
+{
+	struct zcopy_seg v[3] = {
+		zc_seg_mem(x->hdr, x->hlen),
+		zc_seg_file(x->fd, 0, x->size),
+		zc_seg_mem(x->trl, x->tlen),
+	};
+
+	return sendv_all(x, v, 3);
+}
+
+/* ---- the files16 workload: many small files in one call -------------- */
+
+static int files_sendfile_send(struct xfer *x)
+{
+	for (unsigned i = 0; i < x->nfds; i++)
+		if (sendfile_all(x, x->fds[i], x->size))
+			return -1;
+	return 0;
+}
+
+/* The same under TCP_CORK: the small files leave in full segments. */
+static int files_sendfile_cork_send(struct xfer *x)
+{
+	if (tcp_cork(x, 1) < 0 || files_sendfile_send(x))
+		return -1;
+	return tcp_cork(x, 0);
+}
+
+static int files_zcopy_send(struct xfer *x)
+{
+	for (unsigned i = 0; i < x->nfds; i++)
+		if (zcopy_all(x, x->fds[i], x->size, 0))
+			return -1;
+	return 0;
+}
+
+static int files_sendv_send(struct xfer *x)
+{
+	struct zcopy_seg v[FILES_PER_CALL];
+
+	for (unsigned i = 0; i < x->nfds; i++)
+		v[i] = zc_seg_file(x->fds[i], 0, x->size);
+	return sendv_all(x, v, x->nfds);
+}
+
+/* A module without ZCOPY_IOC_SENDV (before 0.3.0) answers ENOTTY. */
+static const char *sendv_missing(void)
+{
+	static char why[96];
+
+	if (zcopy_missing())
+		return zcopy_missing();
+	if (zc_sendv(-1, NULL, 0, 0, NULL) >= 0 || errno != ENOTTY)
+		return NULL;
+	snprintf(why, sizeof(why), "the module has no ZCOPY_IOC_SENDV (%s)", strerror(errno));
+	return why;
+}
+
+/* ---- workloads ------------------------------------------------------- */
+
+enum { WL_FILE, WL_RESPONSE, WL_FILES, N_WL };
+
+/*
+ * A workload: what one send() of its methods sends (see the top of the
+ * file), and what its ratios are taken to: in each round, the fastest of
+ * its @ref methods (the ids in the method table) in that round.
+ */
+struct workload {
+	const char *id;
+	const char *unit;  /* one send(): "copy", "response", "call" */
+	const char *about; /* for the table and the JSON */
+	const char *ref_about;
+	const char *ref[2];
+	int nodelay;	       /* TCP_NODELAY on the sender's socket */
+	unsigned verify_items; /* sent in a row to verify the checksum */
+};
+
+static const struct workload workloads[N_WL] = {
+	[WL_FILE] = {
+		.id = "file",
+		.unit = "copy",
+		.about = "one whole file per call",
+		.ref_about = "sendfile(2)",
+		.ref = { "sendfile" },
+		.verify_items = 1,
+	},
+	[WL_RESPONSE] = {
+		.id = "response",
+		.unit = "response",
+		.about = "HTTP/1.1 responses on one connection: header (its chunk-size line "
+			 "included), the file, trailer \"\\r\\n0\\r\\n\\r\\n\" (7 bytes)",
+		.ref_about = "the faster of resp_cork and resp_more in the same round",
+		.ref = { "resp_cork", "resp_more" },
+		.nodelay = 1,
+		.verify_items = 3,
+	},
+	[WL_FILES] = {
+		.id = "files16",
+		.unit = "call",
+		.about = "16 different files per call, one connection",
+		.ref_about = "files_sendfile (sendfile(2) once per file)",
+		.ref = { "files_sendfile" },
+		.nodelay = 1,
+		.verify_items = 3,
+	},
+};
+
 /*
  * The method table: adding a method is adding one entry. @missing says
  * why a method cannot run on this kernel (NULL: it can); @prepare and
@@ -856,34 +1124,108 @@ struct method {
 	int (*prepare)(struct xfer *x);
 	int (*send)(struct xfer *x);
 	void (*finish)(struct xfer *x);
+	int wl;	  /* its workload, WL_FILE unless said */
+	int acct; /* zcopy's accounting must cover every byte sent */
 };
 
 static const struct method methods[] = {
-	{ "read_write_4k", "rw 4K", "pread()+write(), 4 KiB buffer", NULL, NULL, rw4k_send, NULL },
+	{ "read_write_4k", "rw 4K", "pread()+write(), 4 KiB buffer", NULL, NULL, rw4k_send, NULL,
+	  WL_FILE, 0 },
 	{ "read_write_128k", "rw 128K", "pread()+write(), 128 KiB buffer", NULL, NULL, rw128k_send,
-	  NULL },
+	  NULL, WL_FILE, 0 },
 	{ "mmap_write", "mmap+wr", "mmap() the file, write() the mapping, munmap()", NULL, NULL,
-	  mmap_send, NULL },
-	{ "sendfile", "sendfile", "sendfile(2)", NULL, NULL, sendfile_send, NULL },
+	  mmap_send, NULL, WL_FILE, 0 },
+	{ "sendfile", "sendfile", "sendfile(2)", NULL, NULL, sendfile_send, NULL, WL_FILE, 0 },
 	{ "splice", "splice", "splice(2) file->pipe->socket, default 64 KiB pipe", NULL,
-	  pipe64k_prepare, splice_send, pipe_finish },
+	  pipe64k_prepare, splice_send, pipe_finish, WL_FILE, 0 },
 	{ "splice_1m", "splice 1M", "splice(2) file->pipe->socket, pipe grown to 1 MiB", NULL,
-	  pipe1m_prepare, splice_send, pipe_finish },
+	  pipe1m_prepare, splice_send, pipe_finish, WL_FILE, 0 },
 	{ "msg_zerocopy", "MSG_ZC",
 	  "send(MSG_ZEROCOPY) of the file mmap()ed per connection, 256 KiB", NULL, msgzc_prepare,
-	  msgzc_send, NULL },
+	  msgzc_send, NULL, WL_FILE, 0 },
 	{ "uring_splice", "ur splice", "io_uring IORING_OP_SPLICE, 8 linked pairs per submit",
-	  uring_splice_missing, pipe64k_prepare, uring_splice_send, pipe_finish },
+	  uring_splice_missing, pipe64k_prepare, uring_splice_send, pipe_finish, WL_FILE, 0 },
 	{ "uring_send_zc", "ur sendzc",
 	  "io_uring IORING_OP_SEND_ZC of the mmap()ed file, 8 x 256 KiB", uring_sendzc_missing,
-	  NULL, uring_sendzc_send, NULL },
+	  NULL, uring_sendzc_send, NULL, WL_FILE, 0 },
 	{ "zcopy", "zcopy", "zcopy ZCOPY_IOC_SENDFILE (zc_sendfile_ex)", zcopy_missing, NULL,
-	  zcopy_send, NULL },
-	/* zcopy's vectored header+file+trailer send goes here once it exists. */
+	  zcopy_send, NULL, WL_FILE, 1 },
+	/* The response workload: the zcopy vector last (the plots' thick line). */
+	{ .id = "resp_cork",
+	  .col = "cork+sf",
+	  .about = "TCP_CORK on, writev(header), sendfile(file), write(trailer), TCP_CORK off",
+	  .send = resp_cork_send,
+	  .wl = WL_RESPONSE },
+	{ .id = "resp_more",
+	  .col = "MORE+sf",
+	  .about = "send(header, MSG_MORE), sendfile(file), send(trailer)",
+	  .send = resp_more_send,
+	  .wl = WL_RESPONSE },
+	{ .id = "resp_zcopy_more",
+	  .col = "MORE+zcM",
+	  .about = "send(header, MSG_MORE), zc_sendfile_flags(file, ZCOPY_SEND_MORE), "
+		   "send(trailer)",
+	  .missing = sendv_missing,
+	  .send = resp_zcmore_send,
+	  .wl = WL_RESPONSE,
+	  .acct = 1 },
+	{ .id = "resp_zc_sendv",
+	  .col = "zc_sendv",
+	  .about = "zc_sendv(header, file, trailer): one ZCOPY_IOC_SENDV per response",
+	  .missing = sendv_missing,
+	  .send = resp_sendv_send,
+	  .wl = WL_RESPONSE,
+	  .acct = 1 },
+	/* The files16 workload. */
+	{ .id = "files_sendfile",
+	  .col = "sendfile",
+	  .about = "sendfile(2) once per file",
+	  .send = files_sendfile_send,
+	  .wl = WL_FILES },
+	{ .id = "files_sendfile_cork",
+	  .col = "sf cork",
+	  .about = "TCP_CORK on, sendfile(2) once per file, TCP_CORK off",
+	  .send = files_sendfile_cork_send,
+	  .wl = WL_FILES },
+	{ .id = "files_zcopy",
+	  .col = "zcopy",
+	  .about = "zc_sendfile_ex() once per file",
+	  .missing = zcopy_missing,
+	  .send = files_zcopy_send,
+	  .wl = WL_FILES,
+	  .acct = 1 },
+	{ .id = "files_zc_sendv",
+	  .col = "zc_sendv",
+	  .about = "zc_sendv() of 16 file segments: one ZCOPY_IOC_SENDV per call",
+	  .missing = sendv_missing,
+	  .send = files_sendv_send,
+	  .wl = WL_FILES,
+	  .acct = 1 },
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
-#define SENDFILE  3 /* index of the reference method */
+
+/* Is method @m one its workload's ratios are taken to? */
+static int is_ref(size_t m)
+{
+	const struct workload *w = &workloads[methods[m].wl];
+
+	for (int k = 0; k < 2; k++)
+		if (w->ref[k] && !strcmp(w->ref[k], methods[m].id))
+			return 1;
+	return 0;
+}
+
+/* The methods of workload @wl, in table order, into @idx; how many. */
+static size_t wl_methods(int wl, size_t *idx)
+{
+	size_t n = 0;
+
+	for (size_t m = 0; m < N_METHODS; m++)
+		if (methods[m].wl == wl)
+			idx[n++] = m;
+	return n;
+}
 
 /* ---- files ------------------------------------------------------------ */
 
@@ -894,14 +1236,18 @@ struct bfile {
 	int fd;
 };
 
-static void file_make(struct bfile *f, const char *dir, size_t size)
+/* File @idx of a size: its own name and its own bytes. */
+static void file_make(struct bfile *f, const char *dir, size_t size, unsigned idx)
 {
 	static unsigned char buf[1 << 20];
-	uint64_t s = 0x2545f4914f6cdd1dULL ^ size;
+	uint64_t s = 0x2545f4914f6cdd1dULL ^ size ^ ((uint64_t)idx * 0x9e3779b97f4a7c15ULL);
 	struct csum cs = { 0 };
 	int fd;
 
-	snprintf(f->path, sizeof(f->path), "%s/zcbench-%zu", dir, size);
+	if (idx)
+		snprintf(f->path, sizeof(f->path), "%s/zcbench-%zu-%u", dir, size, idx);
+	else
+		snprintf(f->path, sizeof(f->path), "%s/zcbench-%zu", dir, size);
 	f->size = size;
 	fd = open(f->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -934,6 +1280,97 @@ static void file_drop(struct bfile *f)
 {
 	close(f->fd);
 	unlink(f->path);
+}
+
+/*
+ * What one send() of a workload's methods sends, for one size: the files,
+ * the header and trailer, the bytes, and the checksum of
+ * workloads[wl].verify_items of them in a row.
+ */
+struct item {
+	int wl;
+	struct bfile f[FILES_PER_CALL];
+	int fds[FILES_PER_CALL];
+	unsigned nfiles;
+	size_t size; /* of each file */
+	char hdr[320];
+	size_t hlen;
+	const char *trl;
+	size_t tlen;
+	uint64_t bytes; /* of one */
+	uint64_t sum;
+};
+
+/*
+ * A realistic response header for a file of @size bytes, sent with
+ * chunked transfer coding: it ends with the chunk's size line, and the
+ * trailer closes the chunk and the body.
+ */
+static size_t http_header(char *buf, size_t len, size_t size)
+{
+	int n = snprintf(buf, len,
+			 "HTTP/1.1 200 OK\r\n"
+			 "Server: zcbench\r\n"
+			 "Date: Wed, 02 Dec 2026 09:00:00 GMT\r\n"
+			 "Content-Type: application/octet-stream\r\n"
+			 "Last-Modified: Mon, 30 Nov 2026 12:00:00 GMT\r\n"
+			 "ETag: \"%zx-6565f0c0\"\r\n"
+			 "Cache-Control: max-age=3600\r\n"
+			 "Transfer-Encoding: chunked\r\n"
+			 "\r\n"
+			 "%zx\r\n",
+			 size, size);
+
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+static const char http_trailer[] = "\r\n0\r\n\r\n";
+
+static void item_make(struct item *it, int wl, const char *dir, size_t size)
+{
+	static unsigned char buf[1 << 16];
+	struct csum cs = { 0 };
+
+	memset(it, 0, sizeof(*it));
+	it->wl = wl;
+	it->size = size;
+	it->nfiles = wl == WL_FILES ? FILES_PER_CALL : 1;
+	for (unsigned i = 0; i < it->nfiles; i++) {
+		file_make(&it->f[i], dir, size, i);
+		it->fds[i] = it->f[i].fd;
+	}
+	if (wl == WL_RESPONSE) {
+		it->hlen = http_header(it->hdr, sizeof(it->hdr), size);
+		it->trl = http_trailer;
+		it->tlen = sizeof(http_trailer) - 1;
+	}
+	it->bytes = it->hlen + (uint64_t)it->nfiles * size + it->tlen;
+	if (wl == WL_FILE) {
+		it->sum = it->f[0].sum; /* verify_items is 1 */
+		return;
+	}
+	/* The stream of verify_items of them, as the receiver sees it. */
+	for (unsigned k = 0; k < workloads[wl].verify_items; k++) {
+		csum_add(&cs, (const unsigned char *)it->hdr, it->hlen);
+		for (unsigned i = 0; i < it->nfiles; i++) {
+			for (size_t off = 0; off < size;) {
+				ssize_t n = pread(it->fds[i], buf, sizeof(buf), (off_t)off);
+
+				if (n <= 0)
+					fatal("read %s", it->f[i].path);
+				csum_add(&cs, buf, (size_t)n);
+				off += (size_t)n;
+			}
+		}
+		csum_add(&cs, (const unsigned char *)it->trl, it->tlen);
+	}
+	it->sum = csum_end(&cs);
+}
+
+static void item_drop(struct item *it)
+{
+	for (unsigned i = 0; i < it->nfiles; i++)
+		file_drop(&it->f[i]);
 }
 
 /*
@@ -970,35 +1407,50 @@ static const char *fs_type(const char *dir)
 
 struct sample {
 	int ok;
+	uint64_t items; /* sends: copies, responses, calls */
 	uint64_t bytes, ns, user_ns, sys_ns, syscalls;
 	uint64_t zc_bytes, copied_bytes, notif, notif_copied;
 	char why[160];
 };
 
 /*
- * Send @copies copies of @f through @m over a fresh connection of @l.
- * The clock runs from the first send to the receiver's report that it
- * has every byte; CPU is the sender process's over the same interval.
+ * Send @copies copies of @it (a file, a response, a call's files) through
+ * @m over a fresh connection of @l; with @verify, @copies must be the
+ * workload's verify_items. The clock runs from the first send to the
+ * receiver's report that it has every byte; CPU is the sender process's
+ * over the same interval.
  */
-static void run_sample(struct link *l, const struct method *m, struct bfile *f, unsigned copies,
-		       int verify, struct sample *s)
+static void run_sample(struct link *l, const struct method *m, const struct item *it,
+		       unsigned copies, int verify, struct sample *s)
 {
-	struct rcmd cmd = { .expect = (uint64_t)copies * f->size,
+	struct rcmd cmd = { .expect = (uint64_t)copies * it->bytes,
 			    .verify = (uint32_t)verify,
 			    .corrupt = (uint32_t)corrupt_rx };
-	struct xfer x = { .fd = f->fd, .size = f->size, .pipe = { -1, -1 } };
+	struct xfer x = { .fd = it->fds[0],
+			  .size = it->size,
+			  .fds = it->fds,
+			  .nfds = it->nfiles,
+			  .hdr = it->hdr,
+			  .hlen = it->hlen,
+			  .trl = it->trl,
+			  .tlen = it->tlen,
+			  .pipe = { -1, -1 } };
 	struct rusage r0, r1;
 	struct rrep rep;
 	uint64_t t0, t1;
 	int failed = 0;
 
 	memset(s, 0, sizeof(*s));
+	if (verify && copies != workloads[it->wl].verify_items)
+		fatal("verify %u items of %s", copies, workloads[it->wl].id);
 	if (write(l->ctl, &cmd, sizeof(cmd)) != sizeof(cmd))
 		fatal("ctl");
 	x.sock = link_connect(l);
 	/* A stalled transfer fails its sample instead of hanging the run. */
 	setsockopt(x.sock, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ .tv_sec = 60 },
 		   sizeof(struct timeval));
+	if (workloads[it->wl].nodelay && !nagle)
+		setsockopt(x.sock, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (m->prepare && m->prepare(&x) < 0) {
 		snprintf(s->why, sizeof(s->why), "prepare: %s", strerror(errno));
 		failed = 1;
@@ -1025,6 +1477,7 @@ static void run_sample(struct link *l, const struct method *m, struct bfile *f, 
 		munmap(x.map, x.size);
 	close(x.sock);
 
+	s->items = copies;
 	s->bytes = cmd.expect;
 	s->ns = t1 - t0;
 	s->user_ns = tv_ns(r1.ru_utime) - tv_ns(r0.ru_utime);
@@ -1041,10 +1494,10 @@ static void run_sample(struct link *l, const struct method *m, struct bfile *f, 
 	else if (rep.got != cmd.expect)
 		snprintf(s->why, sizeof(s->why),
 			 "receiver got %" PRIu64 " bytes, expected %" PRIu64, rep.got, cmd.expect);
-	else if (verify && rep.sum != f->sum)
-		snprintf(s->why, sizeof(s->why), "checksum %016" PRIx64 ", file has %016" PRIx64,
-			 rep.sum, f->sum);
-	else if (m->send == zcopy_send && x.zc_bytes + x.copied_bytes != s->bytes)
+	else if (verify && rep.sum != it->sum)
+		snprintf(s->why, sizeof(s->why), "checksum %016" PRIx64 ", expected %016" PRIx64,
+			 rep.sum, it->sum);
+	else if (m->acct && x.zc_bytes + x.copied_bytes != s->bytes)
 		snprintf(s->why, sizeof(s->why), "zcopy accounted %" PRIu64 " bytes of %" PRIu64,
 			 x.zc_bytes + x.copied_bytes, s->bytes);
 	else
@@ -1080,10 +1533,12 @@ struct cell {
 	struct sample s[MAX_REPS];
 	/* derived */
 	double mibps, mibps_lo, mibps_hi;
-	double ratio, ratio_lo, ratio_hi; /* to sendfile, per round */
+	double rate;			  /* items (responses, calls) per second */
+	double ratio, ratio_lo, ratio_hi; /* to the reference, per round */
 	double cpu_user, cpu_sys, cpu;	  /* seconds per GiB, medians */
-	double cpu_ratio;		  /* to sendfile, per round */
+	double cpu_ratio;		  /* to the reference, per round */
 	double calls;			  /* syscalls per GiB */
+	double calls_item;		  /* syscalls per item */
 };
 
 static double mibps_of(const struct sample *s)
@@ -1096,35 +1551,52 @@ static double per_gib(uint64_t v, uint64_t bytes)
 	return (double)v * (double)GiB / (double)bytes;
 }
 
-static void derive(struct cell *c, const struct cell *ref, int reps)
+/*
+ * The medians of @c's rounds. The ratios are taken per round, to the
+ * fastest of the @nref reference cells in that round (one, sendfile(2),
+ * for the file workload), throughput and CPU per byte alike.
+ */
+static void derive(struct cell *c, const struct cell *const *refs, int nref, int reps)
 {
 	double tp[MAX_REPS], r[MAX_REPS], u[MAX_REPS], sy[MAX_REPS], cpu[MAX_REPS], cr[MAX_REPS],
-		calls[MAX_REPS], dummy1, dummy2;
+		calls[MAX_REPS], rate[MAX_REPS], ci[MAX_REPS], dummy1, dummy2;
 
 	if (c->missing || c->failed)
 		return;
 	for (int i = 0; i < reps; i++) {
-		const struct sample *s = &c->s[i], *f = &ref->s[i];
-		double mycpu = (double)(s->user_ns + s->sys_ns) / 1e9;
-		double refcpu = (double)(f->user_ns + f->sys_ns) / 1e9;
+		const struct sample *s = &c->s[i], *f = NULL;
+		double mycpu = (double)(s->user_ns + s->sys_ns) / 1e9, refcpu = 0;
 
+		for (int k = 0; k < nref; k++) {
+			const struct sample *g = &refs[k]->s[i];
+
+			if (!refs[k]->missing && !refs[k]->failed &&
+			    (!f || mibps_of(g) > mibps_of(f)))
+				f = g;
+		}
+		if (f)
+			refcpu = (double)(f->user_ns + f->sys_ns) / 1e9;
 		tp[i] = mibps_of(s);
-		r[i] = ref->failed ? 0 : tp[i] / mibps_of(f);
+		rate[i] = (double)s->items / ((double)s->ns / 1e9);
+		r[i] = !f ? 0 : tp[i] / mibps_of(f);
 		u[i] = per_gib(s->user_ns, s->bytes) / 1e9;
 		sy[i] = per_gib(s->sys_ns, s->bytes) / 1e9;
 		cpu[i] = u[i] + sy[i];
-		cr[i] = ref->failed || refcpu <= 0
+		cr[i] = !f || refcpu <= 0
 				? 0
 				: (mycpu / (double)s->bytes) / (refcpu / (double)f->bytes);
 		calls[i] = per_gib(s->syscalls, s->bytes);
+		ci[i] = (double)s->syscalls / (double)s->items;
 	}
 	stats(tp, reps, &c->mibps, &c->mibps_lo, &c->mibps_hi);
+	stats(rate, reps, &c->rate, &dummy1, &dummy2);
 	stats(r, reps, &c->ratio, &c->ratio_lo, &c->ratio_hi);
 	stats(u, reps, &c->cpu_user, &dummy1, &dummy2);
 	stats(sy, reps, &c->cpu_sys, &dummy1, &dummy2);
 	stats(cpu, reps, &c->cpu, &dummy1, &dummy2);
 	stats(cr, reps, &c->cpu_ratio, &dummy1, &dummy2);
 	stats(calls, reps, &c->calls, &dummy1, &dummy2);
+	stats(ci, reps, &c->calls_item, &dummy1, &dummy2);
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -1181,8 +1653,9 @@ static size_t largest_size(void)
 struct opts {
 	const char *outdir;
 	const char *dir;
-	size_t sizes[MAX_SIZES];
-	int n_sizes;
+	size_t sizes[N_WL][MAX_SIZES]; /* file: --sizes; response, files16: their own */
+	int n_sizes[N_WL];
+	int wl_on[N_WL]; /* --workloads */
 	int reps;
 	size_t target;
 	struct link *links[2];
@@ -1191,13 +1664,11 @@ struct opts {
 	const char *only; /* --methods: comma-separated ids, or NULL for all */
 };
 
-/* Is method @m in --methods? sendfile always is: it is the reference. */
-static int selected(const struct opts *o, size_t m)
+/* Is method @m named in --methods? */
+static int listed(const struct opts *o, size_t m)
 {
 	size_t n = strlen(methods[m].id);
 
-	if (!o->only || m == SENDFILE)
-		return 1;
 	for (const char *p = o->only; (p = strstr(p, methods[m].id)); p += n)
 		if ((p == o->only || p[-1] == ',') && (p[n] == ',' || !p[n]))
 			return 1;
@@ -1205,12 +1676,50 @@ static int selected(const struct opts *o, size_t m)
 }
 
 /*
- * Copies of a file of @size per sample: small files are sent several
+ * Does workload @wl run? It is in --workloads and, if --methods is
+ * given, names one of its methods.
+ */
+static int wl_active(const struct opts *o, int wl)
+{
+	if (!o->wl_on[wl])
+		return 0;
+	if (!o->only)
+		return 1;
+	for (size_t m = 0; m < N_METHODS; m++)
+		if (methods[m].wl == wl && listed(o, m))
+			return 1;
+	return 0;
+}
+
+/*
+ * Does method @m run? Its workload does, and it is in --methods (or
+ * there is none); a workload's references always run: the ratios are
+ * theirs.
+ */
+static int selected(const struct opts *o, size_t m)
+{
+	if (!wl_active(o, methods[m].wl))
+		return 0;
+	return !o->only || is_ref(m) || listed(o, m);
+}
+
+/*
+ * Sends of an item of @bytes per sample: small ones are sent several
  * times, so that each sample moves at least --target bytes.
  */
-static unsigned sample_copies(const struct opts *o, size_t size)
+static unsigned sample_copies(const struct opts *o, uint64_t bytes)
 {
-	return size >= o->target ? 1 : (unsigned)(o->target / size);
+	return bytes >= o->target ? 1 : (unsigned)(o->target / bytes);
+}
+
+static void parse_sizes(size_t *sizes, int *n, const char *arg)
+{
+	char list[256];
+
+	snprintf(list, sizeof(list), "%s", arg);
+	*n = 0;
+	for (char *t = strtok(list, ","); t && *n < MAX_SIZES; t = strtok(NULL, ","))
+		sizes[(*n)++] = !strcmp(t, "max") ? largest_size() : parse_size(t);
 }
 
 static struct link lo = { "lo", "loopback TCP (127.0.0.1)", "127.0.0.1", NULL, -1, 0, 0 };
@@ -1285,21 +1794,53 @@ static void put_col(FILE *out, const char *s, int w)
 	fprintf(out, "%*s%s", w - len > 0 ? w - len : 0, "", s);
 }
 
-static void table(FILE *out, const struct opts *o, struct link *l, struct cell (*cells)[N_METHODS],
+static void fmt_rate(const struct cell *c, char *b, size_t n)
+{
+	snprintf(b, n, "%.0f", c->rate);
+}
+
+static void fmt_calls_item(const struct cell *c, char *b, size_t n)
+{
+	snprintf(b, n, "%.1f", c->calls_item);
+}
+
+/* The label of row @z of workload @wl: the size, and the bytes of one send. */
+static void row_label(int wl, size_t size, uint64_t bytes, char *buf, size_t len)
+{
+	char sz[32];
+
+	size_name(size, sz, sizeof(sz));
+	if (wl == WL_FILE)
+		snprintf(buf, len, "%s", sz);
+	else if (wl == WL_FILES)
+		snprintf(buf, len, "%d x %s, %" PRIu64 " B", FILES_PER_CALL, sz, bytes);
+	else
+		snprintf(buf, len, "%s, %" PRIu64 " B", sz, bytes);
+}
+
+/* Bytes of one send of workload @wl at size @z (set by bench()). */
+static uint64_t item_bytes[N_WL][MAX_SIZES];
+
+static void table(FILE *out, const struct opts *o, int wl, struct cell (*cells)[N_METHODS],
 		  const char *title, cell_fmt fmt)
 {
+	int lw = wl == WL_FILE ? 9 : wl == WL_FILES ? 24 : 18;
+	size_t idx[N_METHODS], nm = wl_methods(wl, idx);
 	char buf[64];
 
 	fprintf(out, "\n%s\n", title);
-	fprintf(out, "%-9s", "size");
-	for (size_t m = 0; m < N_METHODS; m++)
-		put_col(out, methods[m].col, 11);
+	fprintf(out, "%-*s", lw,
+		wl == WL_FILE	 ? "size"
+		: wl == WL_FILES ? "files, B per call"
+				 : "file, B per response");
+	for (size_t k = 0; k < nm; k++)
+		put_col(out, methods[idx[k]].col, 11);
 	fprintf(out, "\n");
-	for (int z = 0; z < o->n_sizes; z++) {
-		size_name(o->sizes[z], buf, sizeof(buf));
-		fprintf(out, "%-9s", buf);
-		for (size_t m = 0; m < N_METHODS; m++) {
-			const struct cell *c = &cells[z][m];
+	for (int z = 0; z < o->n_sizes[wl]; z++) {
+		row_label(wl, o->sizes[wl][z], item_bytes[wl][z], buf, sizeof(buf));
+		fprintf(out, "%-*s", lw, buf);
+		for (size_t k = 0; k < nm; k++) {
+			const struct cell *c = &cells[z][idx[k]];
 
 			if (c->missing)
 				snprintf(buf, sizeof(buf), "n/a");
@@ -1311,7 +1852,6 @@ static void table(FILE *out, const struct opts *o, struct link *l, struct cell (
 		}
 		fprintf(out, "\n");
 	}
-	(void)l;
 }
 
 static void json_str(FILE *out, const char *s)
@@ -1325,8 +1865,16 @@ static void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void json_cell(FILE *out, const struct cell *c, int reps)
+/*
+ * A cell as JSON. The file workload's keep their names (ratios
+ * "to_sendfile"); the other workloads' ratios are "to_reference", the
+ * reference named in the workload's object, and they add responses
+ * (calls) per second and syscalls per response (call).
+ */
+static void json_cell(FILE *out, const struct cell *c, int reps, int wl)
 {
+	const char *to = wl == WL_FILE ? "sendfile" : "reference";
+
 	if (c->missing) {
 		fprintf(out, "{\"available\": false, \"why\": ");
 		json_str(out, c->missing);
@@ -1341,37 +1889,77 @@ static void json_cell(FILE *out, const struct cell *c, int reps)
 	}
 	fprintf(out,
 		"{\"available\": true, \"verified\": %s, \"MiBps_median\": %.2f, \"MiBps_min\": "
-		"%.2f, \"MiBps_max\": %.2f, \"ratio_to_sendfile_median\": %.4f, "
-		"\"ratio_to_sendfile_min\": %.4f, \"ratio_to_sendfile_max\": %.4f, "
+		"%.2f, \"MiBps_max\": %.2f, \"ratio_to_%s_median\": %.4f, "
+		"\"ratio_to_%s_min\": %.4f, \"ratio_to_%s_max\": %.4f, "
 		"\"cpu_s_per_GiB_user\": %.4f, \"cpu_s_per_GiB_sys\": %.4f, \"cpu_s_per_GiB\": "
-		"%.4f, \"cpu_per_byte_ratio_to_sendfile\": %.4f, \"syscalls_per_GiB\": %.1f, "
-		"\"samples\": [",
-		c->verified ? "true" : "false", c->mibps, c->mibps_lo, c->mibps_hi, c->ratio,
-		c->ratio_lo, c->ratio_hi, c->cpu_user, c->cpu_sys, c->cpu, c->cpu_ratio, c->calls);
+		"%.4f, \"cpu_per_byte_ratio_to_%s\": %.4f, \"syscalls_per_GiB\": %.1f, ",
+		c->verified ? "true" : "false", c->mibps, c->mibps_lo, c->mibps_hi, to, c->ratio,
+		to, c->ratio_lo, to, c->ratio_hi, c->cpu_user, c->cpu_sys, c->cpu, to, c->cpu_ratio,
+		c->calls);
+	if (wl != WL_FILE)
+		fprintf(out, "\"%ss_per_s_median\": %.1f, \"syscalls_per_%s\": %.2f, ",
+			workloads[wl].unit, c->rate, workloads[wl].unit, c->calls_item);
+	fprintf(out, "\"samples\": [");
 	for (int i = 0; i < reps; i++) {
 		const struct sample *s = &c->s[i];
 
+		fprintf(out, "%s{", i ? ", " : "");
+		if (wl != WL_FILE)
+			fprintf(out, "\"%ss\": %" PRIu64 ", ", workloads[wl].unit, s->items);
 		fprintf(out,
-			"%s{\"bytes\": %" PRIu64 ", \"ns\": %" PRIu64 ", \"user_ns\": %" PRIu64
+			"\"bytes\": %" PRIu64 ", \"ns\": %" PRIu64 ", \"user_ns\": %" PRIu64
 			", \"sys_ns\": %" PRIu64 ", \"syscalls\": %" PRIu64
 			", \"zc_bytes\": %" PRIu64 ", \"copied_bytes\": %" PRIu64
 			", \"zc_notifications\": %" PRIu64 ", \"zc_notifications_copied\": %" PRIu64
 			"}",
-			i ? ", " : "", s->bytes, s->ns, s->user_ns, s->sys_ns, s->syscalls,
-			s->zc_bytes, s->copied_bytes, s->notif, s->notif_copied);
+			s->bytes, s->ns, s->user_ns, s->sys_ns, s->syscalls, s->zc_bytes,
+			s->copied_bytes, s->notif, s->notif_copied);
 	}
 	fprintf(out, "]}");
 }
 
+/* "links": [...] of workload @wl: per link, per size, per method. */
+static void json_links(FILE *jf, const struct opts *o, int wl,
+		       struct cell (*cells)[MAX_SIZES][N_METHODS])
+{
+	size_t idx[N_METHODS], nm = wl_methods(wl, idx);
+
+	fprintf(jf, "\"links\": [");
+	for (int li = 0; li < o->n_links && wl_active(o, wl); li++) {
+		fprintf(jf, "%s{\"link\": ", li ? ", " : "");
+		json_str(jf, o->links[li]->name);
+		fprintf(jf, ", \"about\": ");
+		json_str(jf, o->links[li]->label);
+		fprintf(jf, ", \"sizes\": [");
+		for (int z = 0; z < o->n_sizes[wl]; z++) {
+			fprintf(jf, "%s{\"size\": %zu, ", z ? ", " : "", o->sizes[wl][z]);
+			if (wl != WL_FILE)
+				fprintf(jf, "\"files_per_%s\": %d, \"bytes_per_%s\": %" PRIu64 ", ",
+					workloads[wl].unit, wl == WL_FILES ? FILES_PER_CALL : 1,
+					workloads[wl].unit, item_bytes[wl][z]);
+			fprintf(jf, "\"methods\": {");
+			for (size_t k = 0; k < nm; k++) {
+				fprintf(jf, "%s\"%s\": ", k ? ", " : "", methods[idx[k]].id);
+				json_cell(jf, &cells[li][z][idx[k]], o->reps, wl);
+			}
+			fprintf(jf, "}}");
+		}
+		fprintf(jf, "]}");
+	}
+	fprintf(jf, "]");
+}
+
 /*
- * OUTDIR/LINK[SUFFIX].dat, for gnuplot: a header line naming the methods,
- * then a line per size: the size, then each method's median throughput
- * (MiB/s) or, with @ratio, its median ratio to sendfile(2); NaN where the
- * method did not run.
+ * OUTDIR/LINK[SUFFIX].dat, for gnuplot: a header line naming the methods
+ * of workload @wl, then a line per size: the size, then each method's
+ * median throughput (MiB/s; other workloads: responses or calls per
+ * second) or, with @ratio, its median ratio to the reference; NaN where
+ * the method did not run.
  */
-static void dat_file(const struct opts *o, const char *link, const char *suffix,
+static void dat_file(const struct opts *o, int wl, const char *link, const char *suffix,
 		     struct cell (*cells)[N_METHODS], int ratio)
 {
+	size_t idx[N_METHODS], nm = wl_methods(wl, idx);
 	char path[512];
 	FILE *df;
 
@@ -1380,18 +1968,20 @@ static void dat_file(const struct opts *o, const char *link, const char *suffix,
 	if (!df)
 		fatal("%s", path);
 	fprintf(df, "# size");
-	for (size_t m = 0; m < N_METHODS; m++)
-		fprintf(df, " %s", methods[m].id);
+	for (size_t k = 0; k < nm; k++)
+		fprintf(df, " %s", methods[idx[k]].id);
 	fprintf(df, "\n");
-	for (int z = 0; z < o->n_sizes; z++) {
-		fprintf(df, "%zu", o->sizes[z]);
-		for (size_t m = 0; m < N_METHODS; m++) {
-			const struct cell *c = &cells[z][m];
+	for (int z = 0; z < o->n_sizes[wl]; z++) {
+		fprintf(df, "%zu", o->sizes[wl][z]);
+		for (size_t k = 0; k < nm; k++) {
+			const struct cell *c = &cells[z][idx[k]];
 
 			if (c->missing || c->failed)
 				fprintf(df, " NaN");
+			else if (ratio)
+				fprintf(df, " %.4f", c->ratio);
 			else
-				fprintf(df, ratio ? " %.4f" : " %.2f", ratio ? c->ratio : c->mibps);
+				fprintf(df, " %.2f", wl == WL_FILE ? c->mibps : c->rate);
 		}
 		fprintf(df, "\n");
 	}
@@ -1404,49 +1994,52 @@ static const char *const honesty =
 
 /* ---- the benchmark ----------------------------------------------------- */
 
-static int bench(struct opts *o)
+static struct cell cells[N_WL][2][MAX_SIZES][N_METHODS];
+
+/*
+ * Workload @wl on every size and link: a verification of each method
+ * (also the warm-up), then the timed rounds, methods interleaved.
+ * Returns the failures.
+ */
+static int measure(struct opts *o, int wl, const char *const *missing)
 {
-	static struct cell cells[2][MAX_SIZES][N_METHODS];
-	const char *missing[N_METHODS];
-	char path[512], buf[64];
-	FILE *tf, *jf;
-	int failures = 0;
-	uint64_t t_start = now_ns();
-	char fs[64];
+	const struct workload *w = &workloads[wl];
+	size_t idx[N_METHODS], nm = wl_methods(wl, idx);
+	const struct cell *refs[2];
+	int failures = 0, nref;
+	char buf[64];
 
-	snprintf(fs, sizeof(fs), "%s", fs_type(o->dir));
-	fprintf(stderr, "# zcbench run: files in %s, on %s\n", o->dir, fs);
+	for (int z = 0; z < o->n_sizes[wl]; z++) {
+		struct item it;
+		size_t size = o->sizes[wl][z];
+		unsigned copies;
 
-	for (size_t m = 0; m < N_METHODS; m++)
-		missing[m] = !selected(o, m)	  ? "not selected (--methods)"
-			     : methods[m].missing ? methods[m].missing()
-						  : NULL;
-
-	for (int li = 0; li < o->n_links; li++)
-		link_start(o->links[li]);
-
-	for (int z = 0; z < o->n_sizes; z++) {
-		struct bfile f;
-		size_t size = o->sizes[z];
-		unsigned copies = sample_copies(o, size);
-
-		file_make(&f, o->dir, size);
+		item_make(&it, wl, o->dir, size);
+		item_bytes[wl][z] = it.bytes;
+		copies = sample_copies(o, it.bytes);
 		for (int li = 0; li < o->n_links; li++) {
 			struct link *l = o->links[li];
-			struct cell *row = cells[li][z];
+			struct cell *row = cells[wl][li][z];
 
 			size_name(size, buf, sizeof(buf));
-			fprintf(stderr, "# %s %s: %u cop%s per sample, %d rounds\n", l->name, buf,
-				copies, copies == 1 ? "y" : "ies", o->reps);
-			/* Verification (also the warm-up): one copy, read and
-			 * checksummed by the receiver. */
-			for (size_t m = 0; m < N_METHODS; m++) {
+			if (wl == WL_FILE)
+				fprintf(stderr, "# %s %s: %u cop%s per sample, %d rounds\n",
+					l->name, buf, copies, copies == 1 ? "y" : "ies", o->reps);
+			else
+				fprintf(stderr,
+					"# %s %s %s: %u %ss of %" PRIu64 " bytes per sample, %d "
+					"rounds\n",
+					w->id, l->name, buf, copies, w->unit, it.bytes, o->reps);
+			/* Verification (also the warm-up): the receiver reads
+			 * and checksums verify_items sends in a row. */
+			for (size_t k = 0; k < nm; k++) {
+				size_t m = idx[k];
 				struct sample s;
 
 				row[m].missing = missing[m];
 				if (missing[m])
 					continue;
-				run_sample(l, &methods[m], &f, 1, 1, &s);
+				run_sample(l, &methods[m], &it, w->verify_items, 1, &s);
 				row[m].verified = s.ok;
 				if (!s.ok) {
 					row[m].failed = 1;
@@ -1459,13 +2052,13 @@ static int bench(struct opts *o)
 			}
 			/* Timed rounds: A B C .., each round starting one later. */
 			for (int r = 0; r < o->reps; r++) {
-				for (size_t k = 0; k < N_METHODS; k++) {
-					size_t m = (k + (size_t)r) % N_METHODS;
+				for (size_t k = 0; k < nm; k++) {
+					size_t m = idx[(k + (size_t)r) % nm];
 					struct sample *s = &row[m].s[r];
 
 					if (row[m].missing || row[m].failed)
 						continue;
-					run_sample(l, &methods[m], &f, copies, 0, s);
+					run_sample(l, &methods[m], &it, copies, 0, s);
 					if (s->ok)
 						fprintf(stderr,
 							"#   %s %s round %d %s: %.0f MiB/s\n",
@@ -1481,11 +2074,40 @@ static int bench(struct opts *o)
 					}
 				}
 			}
-			for (size_t m = 0; m < N_METHODS; m++)
-				derive(&row[m], &row[SENDFILE], o->reps);
+			nref = 0;
+			for (size_t k = 0; k < nm; k++)
+				if (is_ref(idx[k]))
+					refs[nref++] = &row[idx[k]];
+			for (size_t k = 0; k < nm; k++)
+				derive(&row[idx[k]], refs, nref, o->reps);
 		}
-		file_drop(&f);
+		item_drop(&it);
 	}
+	return failures;
+}
+
+static int bench(struct opts *o)
+{
+	const char *missing[N_METHODS];
+	char path[512], title[512];
+	FILE *tf, *jf;
+	int failures = 0;
+	uint64_t t_start = now_ns();
+	char fs[64];
+
+	snprintf(fs, sizeof(fs), "%s", fs_type(o->dir));
+	fprintf(stderr, "# zcbench run: files in %s, on %s\n", o->dir, fs);
+
+	for (size_t m = 0; m < N_METHODS; m++)
+		missing[m] = !selected(o, m)	  ? "not selected (--methods, --workloads)"
+			     : methods[m].missing ? methods[m].missing()
+						  : NULL;
+
+	for (int li = 0; li < o->n_links; li++)
+		link_start(o->links[li]);
+	for (int wl = 0; wl < N_WL; wl++)
+		if (wl_active(o, wl))
+			failures += measure(o, wl, missing);
 	for (int li = 0; li < o->n_links; li++)
 		link_stop(o->links[li]);
 
@@ -1499,32 +2121,71 @@ static int bench(struct opts *o)
 		"medians.\n",
 		kernel_release(), fs, o->dir, o->reps);
 	fprintf(tf, "%s\n", honesty);
-	for (int li = 0; li < o->n_links; li++) {
+	for (int li = 0; li < o->n_links && wl_active(o, WL_FILE); li++) {
 		struct link *l = o->links[li];
-		char title[256];
+		struct cell(*c)[N_METHODS] = cells[WL_FILE][li];
 
 		snprintf(title, sizeof(title),
 			 "== Linux %s, %s, files on %s: throughput, MiB/s (median ± half the "
 			 "min-max spread)",
 			 kernel_release(), l->label, fs);
-		table(tf, o, l, cells[li], title, fmt_tp);
-		table(tf, o, l, cells[li],
+		table(tf, o, WL_FILE, c, title, fmt_tp);
+		table(tf, o, WL_FILE, c,
 		      "ratio of throughput to sendfile(2) (median of the per-round ratios)",
 		      fmt_ratio);
-		table(tf, o, l, cells[li], "sender CPU, seconds per GiB (user + system)", fmt_cpu);
-		table(tf, o, l, cells[li],
+		table(tf, o, WL_FILE, c, "sender CPU, seconds per GiB (user + system)", fmt_cpu);
+		table(tf, o, WL_FILE, c,
 		      "sender CPU per byte, ratio to sendfile(2) (below 1: less CPU)",
 		      fmt_cpu_ratio);
-		table(tf, o, l, cells[li], "syscalls per GiB", fmt_calls);
+		table(tf, o, WL_FILE, c, "syscalls per GiB", fmt_calls);
+	}
+	for (int wl = WL_FILE + 1; wl < N_WL; wl++) {
+		const struct workload *w = &workloads[wl];
+
+		for (int li = 0; li < o->n_links && wl_active(o, wl); li++) {
+			struct cell(*c)[N_METHODS] = cells[wl][li];
+
+			snprintf(title, sizeof(title),
+				 "== Linux %s, %s, files on %s, workload %s: %s; %s\n"
+				 "throughput, MiB/s (median ± half the min-max spread; rows: file "
+				 "size, bytes per %s)",
+				 kernel_release(), o->links[li]->label, fs, w->id, w->about,
+				 nagle ? "Nagle on (--nagle)" : "TCP_NODELAY", w->unit);
+			table(tf, o, wl, c, title, fmt_tp);
+			snprintf(title, sizeof(title), "%ss per second (median)", w->unit);
+			table(tf, o, wl, c, title, fmt_rate);
+			snprintf(title, sizeof(title),
+				 "ratio of throughput to the reference, %s (median of the "
+				 "per-round ratios)",
+				 w->ref_about);
+			table(tf, o, wl, c, title, fmt_ratio);
+			table(tf, o, wl, c,
+			      "sender CPU per byte, ratio to the same reference (below 1: less "
+			      "CPU)",
+			      fmt_cpu_ratio);
+			snprintf(title, sizeof(title), "syscalls per %s", w->unit);
+			table(tf, o, wl, c, title, fmt_calls_item);
+		}
 	}
 	fprintf(tf, "\nmethods:\n");
-	for (size_t m = 0; m < N_METHODS; m++)
-		fprintf(tf, "  %-10s %s%s%s\n", methods[m].col, methods[m].about,
-			missing[m] ? "; n/a here: " : "", missing[m] ? missing[m] : "");
+	for (int wl = 0; wl < N_WL; wl++) {
+		if (!wl_active(o, wl))
+			continue;
+		if (wl != WL_FILE)
+			fprintf(tf, " workload %s: %s; %s; ratios to %s\n", workloads[wl].id,
+				workloads[wl].about, nagle ? "Nagle on (--nagle)" : "TCP_NODELAY",
+				workloads[wl].ref_about);
+		for (size_t m = 0; m < N_METHODS; m++)
+			if (methods[m].wl == wl)
+				fprintf(tf, "  %-10s %s%s%s\n", methods[m].col, methods[m].about,
+					missing[m] ? "; n/a here: " : "",
+					missing[m] ? missing[m] : "");
+	}
 	fprintf(tf, "(%.0f s)\n", (double)(now_ns() - t_start) / 1e9);
 	fclose(tf);
 
-	/* results.json */
+	/* results.json: the file workload as it always was, the others in
+	 * "workloads", each with its own "links". */
 	snprintf(path, sizeof(path), "%s/results.json", o->outdir);
 	jf = fopen(path, "w");
 	if (!jf)
@@ -1542,34 +2203,52 @@ static int bench(struct opts *o)
 	for (size_t m = 0; m < N_METHODS; m++) {
 		fprintf(jf, "%s{\"id\": ", m ? ", " : "");
 		json_str(jf, methods[m].id);
+		fprintf(jf, ", \"workload\": ");
+		json_str(jf, workloads[methods[m].wl].id);
 		fprintf(jf, ", \"about\": ");
 		json_str(jf, methods[m].about);
 		fprintf(jf, "}");
 	}
-	fprintf(jf, "], \"links\": [");
-	for (int li = 0; li < o->n_links; li++) {
-		fprintf(jf, "%s{\"link\": ", li ? ", " : "");
-		json_str(jf, o->links[li]->name);
+	fprintf(jf, "], ");
+	json_links(jf, o, WL_FILE, cells[WL_FILE]);
+	fprintf(jf, ", \"workloads\": [");
+	for (int wl = WL_FILE + 1, sep = 0; wl < N_WL; wl++) {
+		const struct workload *w = &workloads[wl];
+
+		if (!wl_active(o, wl))
+			continue;
+		fprintf(jf, "%s{\"workload\": ", sep++ ? ", " : "");
+		json_str(jf, w->id);
+		fprintf(jf, ", \"unit\": ");
+		json_str(jf, w->unit);
 		fprintf(jf, ", \"about\": ");
-		json_str(jf, o->links[li]->label);
-		fprintf(jf, ", \"sizes\": [");
-		for (int z = 0; z < o->n_sizes; z++) {
-			fprintf(jf, "%s{\"size\": %zu, \"methods\": {", z ? ", " : "", o->sizes[z]);
-			for (size_t m = 0; m < N_METHODS; m++) {
-				fprintf(jf, "%s\"%s\": ", m ? ", " : "", methods[m].id);
-				json_cell(jf, &cells[li][z][m], o->reps);
-			}
-			fprintf(jf, "}}");
-		}
-		fprintf(jf, "]}");
+		json_str(jf, w->about);
+		fprintf(jf, ", \"tcp_nodelay\": %s, \"reference\": ", nagle ? "false" : "true");
+		json_str(jf, w->ref_about);
+		fprintf(jf, ", \"ratio\": ");
+		json_str(jf, "per round: MiB/s of the method / MiB/s of the fastest reference "
+			     "method in that round; *_median is the median over rounds");
+		fprintf(jf, ", ");
+		json_links(jf, o, wl, cells[wl]);
+		fprintf(jf, "}");
 	}
 	fprintf(jf, "]}\n");
 	fclose(jf);
 
-	/* LINK.dat and LINK-ratio.dat, for the plots (bench.sh). */
-	for (int li = 0; li < o->n_links; li++) {
-		dat_file(o, o->links[li]->name, "", cells[li], 0);
-		dat_file(o, o->links[li]->name, "-ratio", cells[li], 1);
+	/* LINK.dat and LINK-ratio.dat, for the plots (bench.sh); for the
+	 * other workloads LINK-WORKLOAD.dat and LINK-WORKLOAD-ratio.dat. */
+	for (int wl = 0; wl < N_WL; wl++) {
+		if (!wl_active(o, wl))
+			continue;
+		for (int li = 0; li < o->n_links; li++) {
+			char sfx[64], sfxr[80];
+
+			snprintf(sfx, sizeof(sfx), "%s%s", wl == WL_FILE ? "" : "-",
+				 wl == WL_FILE ? "" : workloads[wl].id);
+			snprintf(sfxr, sizeof(sfxr), "%s-ratio", sfx);
+			dat_file(o, wl, o->links[li]->name, sfx, cells[wl][li], 0);
+			dat_file(o, wl, o->links[li]->name, sfxr, cells[wl][li], 1);
+		}
 	}
 	return failures ? 1 : 0;
 }
@@ -1583,7 +2262,7 @@ static int profile(struct opts *o, const char *id)
 {
 	const struct method *m = NULL;
 	const char *why;
-	int failed = 0;
+	int failed = 0, wl;
 	char buf[64];
 
 	for (size_t i = 0; i < N_METHODS; i++)
@@ -1598,21 +2277,23 @@ static int profile(struct opts *o, const char *id)
 		fprintf(stderr, "zcbench: %s: n/a here: %s\n", id, why);
 		return 1;
 	}
+	wl = m->wl;
 	printf("# zcbench profile %s: files in %s, on %s\n", id, o->dir, fs_type(o->dir));
 	for (int li = 0; li < o->n_links; li++)
 		link_start(o->links[li]);
-	for (int z = 0; z < o->n_sizes; z++) {
-		struct bfile f;
-		size_t size = o->sizes[z];
-		unsigned copies = sample_copies(o, size);
+	for (int z = 0; z < o->n_sizes[wl]; z++) {
+		struct item it;
+		size_t size = o->sizes[wl][z];
+		unsigned copies;
 
-		file_make(&f, o->dir, size);
+		item_make(&it, wl, o->dir, size);
+		copies = sample_copies(o, it.bytes);
 		size_name(size, buf, sizeof(buf));
 		for (int li = 0; li < o->n_links; li++) {
 			for (int r = 0; r < o->reps; r++) {
 				struct sample s;
 
-				run_sample(o->links[li], m, &f, copies, 0, &s);
+				run_sample(o->links[li], m, &it, copies, 0, &s);
 				if (s.ok) {
 					printf("%s %s %s sample %d: %.0f MiB/s\n", id,
 					       o->links[li]->name, buf, r, mibps_of(&s));
@@ -1623,7 +2304,7 @@ static int profile(struct opts *o, const char *id)
 				}
 			}
 		}
-		file_drop(&f);
+		item_drop(&it);
 	}
 	for (int li = 0; li < o->n_links; li++)
 		link_stop(o->links[li]);
@@ -1631,50 +2312,66 @@ static int profile(struct opts *o, const char *id)
 }
 
 /*
- * The smoke test of `make check`: each method sends two odd-sized files
- * over each link, and the receiver's checksum must equal the file's.
- * Then one short timed sample per method, whose byte count must match.
+ * The smoke test of `make check`: each method of each workload sends two
+ * odd-sized files (files16: sixteen of them per call) over each link, and
+ * the receiver's checksum must equal the expected one (of verify_items
+ * sends in a row: 3 responses, 3 calls). Then one short timed sample per
+ * method, whose byte count must match.
  */
 static int smoke(struct opts *o)
 {
-	static const size_t sizes[] = { 4097, MiB + 12345 };
+	static const size_t sizes[N_WL][2] = {
+		[WL_FILE] = { 4097, MiB + 12345 },
+		[WL_RESPONSE] = { 4097, MiB + 12345 },
+		[WL_FILES] = { 4097, 64 * KiB + 4321 },
+	};
 	int passed = 0, failed = 0;
 
 	for (int li = 0; li < o->n_links; li++)
 		link_start(o->links[li]);
-	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
-		struct bfile f;
+	for (int wl = 0; wl < N_WL; wl++) {
+		for (size_t z = 0; z < 2 && wl_active(o, wl); z++) {
+			struct item it;
 
-		file_make(&f, o->dir, sizes[z]);
-		for (int li = 0; li < o->n_links; li++) {
-			for (size_t m = 0; m < N_METHODS; m++) {
-				const char *why = methods[m].missing ? methods[m].missing() : NULL;
-				struct sample s;
+			item_make(&it, wl, o->dir, sizes[wl][z]);
+			for (int li = 0; li < o->n_links; li++) {
+				for (size_t m = 0; m < N_METHODS; m++) {
+					const char *why;
+					struct sample s;
 
-				if (!selected(o, m))
-					continue;
-				if (why) {
-					printf("ok - bench smoke: %s n/a on this kernel (%s)\n",
-					       methods[m].id, why);
-					passed++;
-					continue;
-				}
-				run_sample(o->links[li], &methods[m], &f, 1, 1, &s);
-				if (s.ok)
-					run_sample(o->links[li], &methods[m], &f, 3, 0, &s);
-				if (s.ok) {
-					passed++;
-					printf("ok - bench smoke: %s over %s, %zu bytes, checksum "
-					       "%016" PRIx64 "\n",
-					       methods[m].id, o->links[li]->name, f.size, f.sum);
-				} else {
-					failed++;
-					printf("not ok - bench smoke: %s over %s, %zu bytes: %s\n",
-					       methods[m].id, o->links[li]->name, f.size, s.why);
+					if (methods[m].wl != wl || !selected(o, m))
+						continue;
+					why = methods[m].missing ? methods[m].missing() : NULL;
+					if (why) {
+						printf("ok - bench smoke: %s n/a on this kernel "
+						       "(%s)\n",
+						       methods[m].id, why);
+						passed++;
+						continue;
+					}
+					run_sample(o->links[li], &methods[m], &it,
+						   workloads[wl].verify_items, 1, &s);
+					if (s.ok)
+						run_sample(o->links[li], &methods[m], &it, 3, 0,
+							   &s);
+					if (s.ok) {
+						passed++;
+						printf("ok - bench smoke: %s over %s, %" PRIu64
+						       " bytes%s, checksum %016" PRIx64 "\n",
+						       methods[m].id, o->links[li]->name, it.bytes,
+						       wl == WL_FILE ? "" : " x 3 in a row",
+						       it.sum);
+					} else {
+						failed++;
+						printf("not ok - bench smoke: %s over %s, %" PRIu64
+						       " bytes: %s\n",
+						       methods[m].id, o->links[li]->name, it.bytes,
+						       s.why);
+					}
 				}
 			}
+			item_drop(&it);
 		}
-		file_drop(&f);
 	}
 	for (int li = 0; li < o->n_links; li++)
 		link_stop(o->links[li]);
@@ -1687,11 +2384,13 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: zcbench run OUTDIR [--sizes LIST] [--reps N] [--target SIZE]\n"
 		"                          [--links lo,veth] [--methods ID,..] [--dir DIR]\n"
-		"                          [--no-pin]\n"
+		"                          [--workloads file,response,files16]\n"
+		"                          [--response-sizes LIST] [--files-sizes LIST]\n"
+		"                          [--nagle] [--no-pin]\n"
 		"       zcbench profile METHOD [--sizes LIST] [--reps N] [--target SIZE]\n"
 		"                          [--links lo,veth] [--dir DIR] [--no-pin]\n"
 		"       zcbench smoke [--corrupt] [--links lo,veth] [--methods ID,..]\n"
-		"                     [--dir DIR]\n");
+		"                     [--workloads LIST] [--dir DIR]\n");
 	exit(2);
 }
 
@@ -1709,6 +2408,14 @@ int main(int argc, char **argv)
 	veth.addr = getenv("ZC_PEER_ADDR");
 	veth.netns = getenv("ZC_PEER_NETNS");
 	parse_links(&o, links);
+	for (int wl = 0; wl < N_WL; wl++)
+		o.wl_on[wl] = 1;
+	/* The new workloads' sizes: a small, a medium and a large response;
+	 * 16 files of 4 KiB. */
+	o.sizes[WL_RESPONSE][o.n_sizes[WL_RESPONSE]++] = 4 * KiB;
+	o.sizes[WL_RESPONSE][o.n_sizes[WL_RESPONSE]++] = 64 * KiB;
+	o.sizes[WL_RESPONSE][o.n_sizes[WL_RESPONSE]++] = MiB;
+	o.sizes[WL_FILES][o.n_sizes[WL_FILES]++] = 4 * KiB;
 
 	if (!strcmp(argv[1], "run")) {
 		if (argc < 3)
@@ -1716,19 +2423,23 @@ int main(int argc, char **argv)
 		o.outdir = argv[2];
 		i = 3;
 		/* Default sizes: 4 KiB to 256 MiB by 16s, then the largest. */
-		o.sizes[o.n_sizes++] = 4 * KiB;
-		o.sizes[o.n_sizes++] = 64 * KiB;
-		o.sizes[o.n_sizes++] = MiB;
-		o.sizes[o.n_sizes++] = 16 * MiB;
-		o.sizes[o.n_sizes++] = 256 * MiB;
+		o.sizes[WL_FILE][o.n_sizes[WL_FILE]++] = 4 * KiB;
+		o.sizes[WL_FILE][o.n_sizes[WL_FILE]++] = 64 * KiB;
+		o.sizes[WL_FILE][o.n_sizes[WL_FILE]++] = MiB;
+		o.sizes[WL_FILE][o.n_sizes[WL_FILE]++] = 16 * MiB;
+		o.sizes[WL_FILE][o.n_sizes[WL_FILE]++] = 256 * MiB;
 		if (largest_size() > 256 * MiB)
-			o.sizes[o.n_sizes++] = largest_size();
+			o.sizes[WL_FILE][o.n_sizes[WL_FILE]++] = largest_size();
 	} else if (!strcmp(argv[1], "profile")) {
 		if (argc < 3)
 			usage();
 		profile_method = argv[2];
 		i = 3;
-		o.sizes[o.n_sizes++] = 4 * KiB;
+		/* 4 KiB over lo, whichever the method's workload. */
+		for (int wl = 0; wl < N_WL; wl++) {
+			o.sizes[wl][0] = 4 * KiB;
+			o.n_sizes[wl] = 1;
+		}
 		o.reps = 3;
 		parse_links(&o, lo_only);
 	} else if (!strcmp(argv[1], "smoke")) {
@@ -1741,14 +2452,32 @@ int main(int argc, char **argv)
 			corrupt_rx = 1;
 		} else if (!strcmp(argv[i], "--no-pin")) {
 			pin_cpus = 0;
+		} else if (!strcmp(argv[i], "--nagle")) {
+			nagle = 1;
 		} else if (i + 1 >= argc) {
 			usage();
 		} else if (!strcmp(argv[i], "--sizes")) {
-			o.n_sizes = 0;
-			for (char *t = strtok(argv[++i], ","); t && o.n_sizes < MAX_SIZES;
-			     t = strtok(NULL, ","))
-				o.sizes[o.n_sizes++] =
-					!strcmp(t, "max") ? largest_size() : parse_size(t);
+			/* profile: the sizes of the method's workload */
+			for (int wl = 0; wl < N_WL; wl++)
+				if (wl == WL_FILE || profile_method)
+					parse_sizes(o.sizes[wl], &o.n_sizes[wl], argv[i + 1]);
+			i++;
+		} else if (!strcmp(argv[i], "--response-sizes")) {
+			parse_sizes(o.sizes[WL_RESPONSE], &o.n_sizes[WL_RESPONSE], argv[++i]);
+		} else if (!strcmp(argv[i], "--files-sizes")) {
+			parse_sizes(o.sizes[WL_FILES], &o.n_sizes[WL_FILES], argv[++i]);
+		} else if (!strcmp(argv[i], "--workloads")) {
+			for (int wl = 0; wl < N_WL; wl++)
+				o.wl_on[wl] = 0;
+			for (char *t = strtok(argv[++i], ","); t; t = strtok(NULL, ",")) {
+				int wl = 0;
+
+				while (wl < N_WL && strcmp(t, workloads[wl].id))
+					wl++;
+				if (wl == N_WL)
+					usage();
+				o.wl_on[wl] = 1;
+			}
 		} else if (!strcmp(argv[i], "--reps")) {
 			o.reps = atoi(argv[++i]);
 			if (o.reps < 1 || o.reps > MAX_REPS)
