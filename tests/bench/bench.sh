@@ -23,7 +23,8 @@
 # ZC_BENCH_PERF="METHOD ..." profiles instead of measuring: in the guest,
 # each METHOD runs alone (zcbench profile, with ZC_BENCH_ARGS as its
 # options) under `perf record` on the sender's CPU, on each file system,
-# and the flat profile of each lands in build/bench/KVER/FS/perf-METHOD.txt.
+# and the flat profile of each lands in build/bench/KVER/FS/perf-METHOD.txt
+# (perf-METHOD-children.txt: the same, inclusive of callees).
 # Needs perf on the host (Debian's linux-perf), which is copied into the
 # guest.
 set -u

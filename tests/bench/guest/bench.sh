@@ -68,6 +68,9 @@ for fs in ${ZC_BENCH_FS:-tmpfs ext4}; do
 				/zc/zcbench profile "$m" --dir "$dir" $ZC_BENCH_ARGS || status=1
 			/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort sym \
 				-n -g none --percent-limit 0.3 >"$out/perf-$m.txt" 2>&1 || status=1
+			# Inclusive (children) too: where a call's time goes below it.
+			/usr/bin/perf report -i /tmp/perf.data --stdio --children --sort sym \
+				-n -g none --percent-limit 1 >"$out/perf-$m-children.txt" 2>&1 || status=1
 			rm -f /tmp/perf.data
 		done
 	else
