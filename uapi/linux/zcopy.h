@@ -51,8 +51,9 @@
  * bytes go with MSG_MORE and nothing is pushed when the call ends, so a
  * response sent in several calls leaves in full segments, as splice(2)'s
  * SPLICE_F_MORE does and sendfile(2) cannot express; no TCP_CORK needed.
- * The next call without it (or a send(2) without MSG_MORE) pushes. Since
- * zcopy 0.3.0.
+ * The next call without it (or a send(2) without MSG_MORE) pushes; TCP's
+ * probe timer (200 ms or more) also sends what is held, as with TCP_CORK.
+ * Since zcopy 0.2.0.
  */
 #define ZCOPY_SEND_MORE		0x00000008U
 
