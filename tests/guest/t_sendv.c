@@ -16,8 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_segs_out */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -589,6 +589,67 @@ static void send_more(void)
 	close(l);
 }
 
+/* Segments this TCP socket has sent (data and pure ACKs), from TCP_INFO. */
+static unsigned int segs_out(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		die("TCP_INFO");
+	return ti.tcpi_segs_out;
+}
+
+/*
+ * Coalesced on the wire: with TCP_NODELAY, a header, a file range and a
+ * trailer sent by one zc_sendv() leave as one TCP segment (loopback's MSS
+ * is 64 KiB), where send() + sendfile(2) + send() make three. The
+ * receiver sends no data, so the sender's segment count moves only by
+ * what it sends.
+ */
+static void coalesced(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	static const char h[200] = "HTTP/1.1 200 OK\r\n", t[] = "\r\n0\r\n\r\n";
+	socklen_t al = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, s, one = 1;
+	struct zcopy_seg v[3] = { zc_seg_mem(h, sizeof(h)), zc_seg_file(files[1], 0, 1000),
+				  zc_seg_mem(t, 7) };
+	unsigned int before, zc_segs, ref_segs;
+	off_t off = 0;
+	ssize_t n, m;
+	size_t got;
+
+	if (l < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &al))
+		die("coalesced listen");
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&a, sizeof(a)) || (s = accept(l, NULL, NULL)) < 0)
+		die("coalesced connect");
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	before = segs_out(c);
+	n = zc_sendv(c, v, 3, 0, NULL);
+	got = recv_upto(s, 1207, 2000);
+	zc_segs = segs_out(c) - before;
+
+	before = segs_out(c);
+	m = send(c, h, sizeof(h), 0);
+	m += sendfile(c, files[1], &off, 1000);
+	m += send(c, t, 7, 0);
+	got += recv_upto(s, 1207, 2000);
+	ref_segs = segs_out(c) - before;
+
+	report(n == 1207 && m == 1207 && got == 2 * 1207 && zc_segs == 1 && ref_segs == 3,
+	       "sendv: header, file and trailer leave in one TCP segment (send+sendfile+send: 3)",
+	       "zc_sendv %zd bytes in %u segments, reference %zd in %u, received %zu", n, zc_segs,
+	       m, ref_segs, got);
+	close(c);
+	close(s);
+	close(l);
+}
+
 void test_sendv(void)
 {
 	char name[64];
@@ -612,6 +673,7 @@ void test_sendv(void)
 	bad_inputs();
 	eof_and_limits();
 	records();
+	coalesced();
 	proof(&lo4);
 	proof(&unix_peer);
 	proof(&veth);
