@@ -6,7 +6,10 @@
  * descriptors, applies the checks of do_sendfile() in fs/read_write.c in
  * the same order, so that a bad input gets the errno sendfile(2) would
  * give, then walks the range one batch at a time: pages.c pins the next
- * batch of page-cache pages, sendpath.c hands them to the socket. Files
+ * batch of page-cache pages, sendpath.c hands them to the socket. The
+ * walk is over segments (zcopy_xfer_segs()): a SENDFILE is a vector of one
+ * file segment, a SENDV (sendv.c) of many, memory and files, and on a
+ * byte stream one batch carries on across them. Files
  * whose own read is more than a page-cache read (sysfs, procfs, FUSE,
  * NFS, overlayfs, devices, O_DIRECT: see zcopy_read_way()) are read
  * through their ->splice_read instead (splice.c), as sendfile(2) reads
