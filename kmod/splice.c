@@ -65,7 +65,7 @@ static int zcopy_splice_actor(struct pipe_inode_info *pipe,
 
 		if (!buf->len)
 			goto next;
-		if (b->nr == b->max && !zcopy_xfer_flush(x, true))
+		if (!zcopy_xfer_room(x))
 			return 0;
 		/*
 		 * A page-cache buffer checks that its page is still the

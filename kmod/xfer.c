@@ -196,11 +196,17 @@ bool zcopy_xfer_flush(struct zcopy_xfer *x, bool more)
 	return true;
 }
 
-/*
- * Room for one more bio_vec: a full batch is sent first, with MSG_MORE
- * (what is being added follows it). Returns false if the transfer ended.
+/**
+ * zcopy_xfer_room - room for one more bio_vec in the batch
+ * @x: the transfer.
+ *
+ * A full batch is sent first, with MSG_MORE (what is being added follows
+ * it). Every way of filling a batch asks this before adding a page:
+ * pages.c's walk, memory segments, the splice actor.
+ *
+ * Return: true if there is room; false if the transfer ended.
  */
-static bool zcopy_xfer_room(struct zcopy_xfer *x)
+bool zcopy_xfer_room(struct zcopy_xfer *x)
 {
 	if (x->b->nr < x->b->max)
 		return !x->stopped;

@@ -225,6 +225,7 @@ size_t zcopy_kseg_pages(struct zcopy_xfer *x, struct zcopy_kseg *s);
 void zcopy_kseg_accessed(struct zcopy_kseg *s);
 ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more);
 bool zcopy_xfer_flush(struct zcopy_xfer *x, bool more);
+bool zcopy_xfer_room(struct zcopy_xfer *x);
 void zcopy_xfer_segs(struct zcopy_xfer *x, struct zcopy_kseg *segs,
 		     unsigned int nr);
 ssize_t zcopy_xfer_end(struct zcopy_xfer *x);
