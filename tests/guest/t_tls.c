@@ -43,6 +43,7 @@ struct tls_rx {
 	unsigned char *buf;
 	size_t cap, got;
 	int err;
+	int ready; /* TLS_RX set up (or failed): written with __atomic */
 };
 
 static void *tls_rx_main(void *arg)
@@ -53,8 +54,10 @@ static void *tls_rx_main(void *arg)
 
 	if (c < 0 || ktls(c, TLS_RX)) {
 		rx->err = errno;
+		__atomic_store_n(&rx->ready, 1, __ATOMIC_RELEASE);
 		return NULL;
 	}
+	__atomic_store_n(&rx->ready, 1, __ATOMIC_RELEASE);
 	while (rx->got < rx->cap && (n = read(c, rx->buf + rx->got, rx->cap - rx->got)) > 0)
 		rx->got += n;
 	close(c);
@@ -150,6 +153,13 @@ static void tls_sendv_case(const char *path, uint64_t seed, off_t start, size_t 
 	if (connect(s, (void *)&a, sizeof(a)))
 		die("tls connect");
 	setup = ktls(s, TLS_TX);
+	/*
+	 * A response this small is sent and the socket closed before the
+	 * receiver may have set up TLS_RX, which a closed connection refuses
+	 * (ENOTCONN): wait for it (5 s at most).
+	 */
+	for (int i = 0; i < 5000 && !__atomic_load_n(&rx.ready, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
 	while (!setup && nr) {
 		ssize_t n = zc_sendv(s, p, nr, 0, &st);
 
