@@ -141,6 +141,148 @@ int zc_sendv_advance(struct zcopy_seg **segs, unsigned int *nr, size_t sent);
 ssize_t zc_send_response(int out_fd, const void *header, size_t hlen, int fd, off_t offset,
 			 size_t len, const void *trailer, size_t tlen);
 
+/* ---- statistics and events: the "zcopy" generic netlink family ---------- */
+
+/*
+ * These calls speak netlink (through libmnl) to the module's generic
+ * netlink family, in the calling thread's network namespace. The family
+ * is resolved by name on each open; ENOENT: the module is not loaded.
+ */
+
+/* Slots of struct zc_counters. */
+#define ZC_COUNTERS_MAX 64
+#define ZC_ERRNO_MAX 255
+
+/**
+ * struct zc_counters - the counters of one network namespace
+ * @have: bit N set if the module reported counter N (a module older than
+ *	this header may lack some): value[N] is then meaningful.
+ * @value: indexed by ZCOPY_A_STATS_* (<linux/zcopy_netlink.h>), e.g.
+ *	value[ZCOPY_A_STATS_BYTES_ZC]. Slots 0, PAD and ERROR stay zero.
+ * @errors: indexed by errno: calls that returned it (errors[EBADF]).
+ *	Errnos above ZC_ERRNO_MAX are added to
+ *	value[ZCOPY_A_STATS_ERRORS_OTHER].
+ *
+ * Fixed size, whatever the module: a newer module's extra counters land in
+ * the spare slots, or are dropped past ZC_COUNTERS_MAX.
+ */
+struct zc_counters {
+	uint64_t have;
+	uint64_t value[ZC_COUNTERS_MAX];
+	uint64_t errors[ZC_ERRNO_MAX + 1];
+};
+
+/**
+ * zc_stats_get() - read the counters of this network namespace
+ * @c: filled in (zeroed first).
+ *
+ * Return: 0, or -1 with errno set (ENOENT: the module is not loaded).
+ */
+int zc_stats_get(struct zc_counters *c);
+
+/**
+ * zc_stats_reset() - set this network namespace's counters to zero
+ *
+ * Return: 0, or -1 with errno set (EPERM without CAP_NET_ADMIN).
+ */
+int zc_stats_reset(void);
+
+/**
+ * zc_stat_name() - the name of counter @attr ("bytes_zc"), or NULL
+ * @attr: a ZCOPY_A_STATS_* value; NULL for PAD, ERROR and unknown ones.
+ */
+const char *zc_stat_name(unsigned int attr);
+
+/**
+ * struct zc_config - the settings of one network namespace
+ * @events_rate: events per second, on average (ZCOPY_A_CONFIG_EVENTS_RATE).
+ * @events_burst: events at once after a quiet time.
+ */
+struct zc_config {
+	uint32_t events_rate;
+	uint32_t events_burst;
+};
+
+/** zc_config_get() - read the settings. Return: 0, or -1 with errno set. */
+int zc_config_get(struct zc_config *cfg);
+
+/**
+ * zc_config_set() - change the settings (CAP_NET_ADMIN)
+ * @cfg: the new values; a field of 0 is left as it is.
+ *
+ * Return: 0, or -1 with errno set (EPERM, ERANGE or EINVAL out of range).
+ */
+int zc_config_set(const struct zc_config *cfg);
+
+/**
+ * struct zc_event - one finished call, as the module reports it
+ * @ioctl_nr: 1 for ZCOPY_IOC_SENDFILE, 2 for ZCOPY_IOC_SENDV.
+ * @pid: the caller's process id, in its own pid namespace.
+ * @tid: the caller's thread id.
+ * @flags: the call's ZCOPY_SEND_* flags.
+ * @err: the errno the call returned, or 0.
+ * @dropped: events this namespace dropped since the previous one sent.
+ * @comm: the caller's command name, NUL-terminated.
+ * @requested: bytes asked for.
+ * @sent: bytes sent.
+ * @zc_bytes: of @sent, lent by reference.
+ * @copied_bytes: of @sent, copied.
+ * @duration_ns: how long the call took.
+ */
+struct zc_event {
+	uint32_t ioctl_nr;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t flags;
+	uint32_t err;
+	uint32_t dropped;
+	char comm[16];
+	uint64_t requested;
+	uint64_t sent;
+	uint64_t zc_bytes;
+	uint64_t copied_bytes;
+	uint64_t duration_ns;
+};
+
+struct zc_monitor;
+
+/**
+ * zc_monitor_open() - subscribe to the events of this network namespace
+ *
+ * Joins the family's "events" multicast group: CAP_NET_ADMIN is needed
+ * (EPERM). Events of calls that end after this returns are delivered.
+ *
+ * Return: the subscription, or NULL with errno set.
+ */
+struct zc_monitor *zc_monitor_open(void);
+
+/**
+ * zc_monitor_fd() - the subscription's descriptor, for poll()/epoll: it
+ * is readable when events are waiting.
+ */
+int zc_monitor_fd(const struct zc_monitor *m);
+
+/**
+ * zc_monitor_read() - receive waiting events
+ * @m: the subscription.
+ * @cb: called once per event, in order; a non-zero return stops and is
+ *	returned.
+ * @arg: passed to @cb.
+ *
+ * Blocks until at least one message arrives unless the descriptor was
+ * made non-blocking.
+ *
+ * Return: the number of events delivered (>= 0), @cb's non-zero value,
+ * or -1 with errno set: ENOBUFS when the socket's receive buffer
+ * overflowed and events were lost (the subscription stays usable),
+ * EAGAIN when non-blocking and nothing is waiting.
+ */
+int zc_monitor_read(struct zc_monitor *m, int (*cb)(const struct zc_event *ev, void *arg),
+		    void *arg);
+
+/** zc_monitor_close() - end the subscription and free it (NULL is fine). */
+void zc_monitor_close(struct zc_monitor *m);
+
 /**
  * zc_device_fd() - the library's descriptor of /dev/zcopy
  *
