@@ -151,7 +151,7 @@ ssize_t zc_send_response(int out_fd, const void *header, size_t hlen, int fd, of
 
 /* Slots of struct zc_counters. */
 #define ZC_COUNTERS_MAX 64
-#define ZC_ERRNO_MAX 255
+#define ZC_ERRNO_MAX	255
 
 /**
  * struct zc_counters - the counters of one network namespace
