@@ -9,6 +9,9 @@
 #   cc -Werror              userspace builds without a warning, also -m32
 #   tests/unit/t_lib32.c    libzcopy's offset limit, -m64 and -m32
 #   dkms build              dkms.conf builds the module for each kernel
+#   tests/ynl-check.sh      uapi/zcopy.yaml is a valid YNL spec, and
+#                           ynl-gen-c.py makes uapi/linux/zcopy_netlink.h
+#                           from it: the same names with the same values
 set -u
 . "$(dirname "$0")/vm/lib.sh"
 cd "$ZC_TOP" || exit 1
@@ -131,6 +134,12 @@ dkms_build() {
 	done
 }
 check "dkms.conf: dkms builds zcopy.ko for every kernel" "$out/dkms.log" dkms_build
+
+# The netlink family's YNL spec, with Linux 6.12's tools/net/ynl.
+check "ynl: uapi/zcopy.yaml valid against Linux 6.12's YNL schema for its protocol" "$out/ynl-schema.log" \
+	tests/ynl-check.sh schema
+check "ynl: ynl-gen-c's uAPI header from uapi/zcopy.yaml = uapi/linux/zcopy_netlink.h" \
+	"$out/ynl-names.log" tests/ynl-check.sh names
 
 echo "host: $P passed, $F failed"
 [ $F = 0 ]

@@ -9,13 +9,15 @@ set -eu
 # kernels (tests/vm/debug-kernel.sh) and checkpatch. gcc-multilib and
 # qemu-user: tests/host.sh builds and runs a 32-bit libzcopy test (in
 # qemu-i386 where the kernel cannot run i386 programs). curl: the guest's
-# HTTP client for examples/zchttpd.c.
+# HTTP client for examples/zchttpd.c. python3-yaml and python3-jsonschema:
+# tests/ynl-check.sh runs the kernel's YNL tools on uapi/zcopy.yaml.
 PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod gcc-multilib qemu-user
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs xfsprogs cpio gzip xz-utils
 dkms sparse clang-format liburing-dev gnuplot-nox linux-perf curl
-linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev"
+linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev
+python3-yaml python3-jsonschema"
 
 missing=""
 for p in $PKGS; do
