@@ -24,6 +24,9 @@
  *                                 Debian's 6.1).
  *   ZC_HAVE_MIN_FOLIO_ORDER       include/linux/pagemap.h defines
  *                                 mapping_min_folio_order() (6.10+).
+ *   ZC_HAVE_GENL_SPLIT_OPS        include/net/genetlink.h's family
+ *                                 ->pre_doit takes a struct genl_split_ops
+ *                                 (6.2+) rather than a struct genl_ops.
  */
 #ifndef _ZCOPY_COMPAT_H
 #define _ZCOPY_COMPAT_H
@@ -270,5 +273,18 @@ static inline void zc_lru_add_drain(void)
 	__pagevec_release(&pvec);
 #endif
 }
+
+/*
+ * zc_genl_ops - the operation a generic netlink family's ->pre_doit and
+ * ->post_doit are given. 6.2 split each operation into a "do" and a
+ * "dump" half (struct genl_split_ops) and passes the half being run;
+ * 6.1 passes the whole struct genl_ops. zcopy declares its operations as
+ * struct genl_ops, which both accept, so only this type differs.
+ */
+#ifdef ZC_HAVE_GENL_SPLIT_OPS
+#define zc_genl_ops genl_split_ops
+#else
+#define zc_genl_ops genl_ops
+#endif
 
 #endif /* _ZCOPY_COMPAT_H */

@@ -111,21 +111,36 @@ fault:
 	return false;
 }
 
+/*
+ * A call that failed on its argument, before any descriptor was looked
+ * up: counted in the caller's namespace.
+ */
+static long zcopy_call_refused(struct zcopy_call *call, long err)
+{
+	zcopy_call_end(call, NULL, err);
+	return err;
+}
+
 static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 {
 	struct zcopy_sendfile args __uninitialized;	/* all set before use */
+	struct zcopy_call call __uninitialized;		/* zcopy_call_begin() */
 	ssize_t ret;
 
 	if (!zcopy_get_sendfile_fast(&args, uarg)) {
 		ret = zcopy_get_arg(&args, sizeof(args), uarg,
 				    ZCOPY_SENDFILE_SIZE_VER0);
-		if (ret)
-			return ret;
+		if (ret) {
+			zcopy_call_begin(&call, _IOC_NR(ZCOPY_IOC_SENDFILE), 0);
+			return zcopy_call_refused(&call, ret);
+		}
 	}
+	zcopy_call_begin(&call, _IOC_NR(ZCOPY_IOC_SENDFILE), args.flags);
+	call.requested = args.count;
 	if (args.flags & ~ZCOPY_SEND_ALL_FLAGS)
-		return -EINVAL;
+		return zcopy_call_refused(&call, -EINVAL);
 	if (args.reserved[0] || args.reserved[1])
-		return -EINVAL;
+		return zcopy_call_refused(&call, -EINVAL);
 
 	/*
 	 * Outputs: whatever the caller left there is not ours to add to.
@@ -138,8 +153,8 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
 	if (zcopy_put_outputs(uarg, &args))
-		return -EFAULT;
-	ret = zcopy_do_sendfile(&args);
+		return zcopy_call_refused(&call, -EFAULT);
+	ret = zcopy_do_sendfile(&args, &call);
 	if (ret < 0)
 		return ret;
 
@@ -175,23 +190,25 @@ efault:
 static long zcopy_ioctl_sendv(struct zcopy_sendv __user *uarg)
 {
 	struct zcopy_sendv args __uninitialized;	/* all set before use */
+	struct zcopy_call call __uninitialized;		/* zcopy_call_begin() */
 	ssize_t ret;
 
 	ret = zcopy_get_arg(&args, sizeof(args), uarg, ZCOPY_SENDV_SIZE_VER0);
+	zcopy_call_begin(&call, _IOC_NR(ZCOPY_IOC_SENDV), ret ? 0 : args.flags);
 	if (ret)
-		return ret;
+		return zcopy_call_refused(&call, ret);
 	if (args.flags & ~ZCOPY_SENDV_ALL_FLAGS)
-		return -EINVAL;
+		return zcopy_call_refused(&call, -EINVAL);
 	if (args.reserved[0] || args.reserved[1])
-		return -EINVAL;
+		return zcopy_call_refused(&call, -EINVAL);
 
 	/* Outputs written before anything is sent, as for SENDFILE. */
 	args.sent = 0;
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
 	if (zcopy_put_sendv_outputs(uarg, &args))
-		return -EFAULT;
-	ret = zcopy_do_sendv(&args);
+		return zcopy_call_refused(&call, -EFAULT);
+	ret = zcopy_do_sendv(&args, &call);
 	if (ret <= 0)
 		return ret;
 	args.sent = ret;
@@ -237,21 +254,39 @@ static struct miscdevice zcopy_misc = {
 	.mode	= 0666,
 };
 
+/*
+ * Order: the per-namespace state first, then the netlink family that
+ * reads it, then the device whose calls write it; undone in reverse.
+ */
 static int __init zcopy_init(void)
 {
 	int ret;
 
-	ret = misc_register(&zcopy_misc);
+	ret = zcopy_stats_init();
 	if (ret)
 		return ret;
+	ret = zcopy_genl_init();
+	if (ret)
+		goto err_stats;
+	ret = misc_register(&zcopy_misc);
+	if (ret)
+		goto err_genl;
 	pr_info("zcopy %s: /dev/%s ready, pages leave by %s\n", ZCOPY_VERSION,
 		ZCOPY_DEVICE_NAME, zcopy_send_mechanism);
 	return 0;
+
+err_genl:
+	zcopy_genl_exit();
+err_stats:
+	zcopy_stats_exit();
+	return ret;
 }
 
 static void __exit zcopy_exit(void)
 {
 	misc_deregister(&zcopy_misc);
+	zcopy_genl_exit();
+	zcopy_stats_exit();
 }
 
 module_init(zcopy_init);

@@ -66,6 +66,7 @@
 #include <linux/uio.h>
 
 #include "compat.h"
+#include "trace.h"
 #include "zcopy.h"
 
 /**
@@ -167,9 +168,10 @@ static bool zcopy_is_zero_folio(struct folio *folio)
  *    i_size and only then marks it uptodate and unlocks it; the lock
  *    waits for all of that. A folio still not uptodate under the lock
  *    was fallocate()d and never written: zeros.
+ * *@read_in is set when the page came back from swap or was waited for.
  */
 static struct folio *zcopy_shmem_folio(struct address_space *mapping,
-				       pgoff_t index)
+				       pgoff_t index, bool *read_in)
 {
 	struct folio *folio;
 	struct page *page;
@@ -180,6 +182,7 @@ repeat:
 	if (!folio) {
 		if (!xa_is_value(xa_load(&mapping->i_pages, index)))
 			return zcopy_zero_folio();
+		*read_in = true;	/* back from swap */
 		page = shmem_read_mapping_page_gfp(mapping, index,
 						   mapping_gfp_mask(mapping));
 		if (IS_ERR(page))
@@ -190,6 +193,7 @@ repeat:
 	if (folio_test_uptodate(folio))
 		return folio;
 
+	*read_in = true;	/* waited for its writer */
 	err = folio_lock_killable(folio);
 	if (err) {
 		folio_put(folio);
@@ -294,20 +298,27 @@ out:
 /*
  * Return the uptodate folio that holds page @index of @file, with one
  * reference held for the caller, or an ERR_PTR. @last is the last page
- * index the caller will want, to size readahead.
+ * index the caller will want, to size readahead. Readahead started is
+ * counted in @call; *@read_in tells whether the folio had to be read or
+ * waited for (false: it was in the cache and uptodate, or a tmpfs hole).
  */
 static struct folio *zcopy_folio_get(struct file *file, enum zcopy_read_way way,
-				     pgoff_t index, pgoff_t last)
+				     pgoff_t index, pgoff_t last,
+				     struct zcopy_call *call, bool *read_in)
 {
 	struct address_space *mapping = file->f_mapping;
 	struct folio *folio;
 	int err;
 
+	*read_in = false;
 	if (way == ZCOPY_READ_SHMEM)
-		return zcopy_shmem_folio(mapping, index);
+		return zcopy_shmem_folio(mapping, index, read_in);
 repeat:
 	folio = zc_filemap_get_folio(mapping, index);
 	if (!folio) {
+		*read_in = true;
+		if (call)
+			call->ra_sync++;
 		page_cache_sync_readahead(mapping, &file->f_ra, file, index,
 					  last + 1 - index);
 		folio = zc_filemap_get_folio(mapping, index);
@@ -322,10 +333,13 @@ repeat:
 	if (folio_test_readahead(folio)) {
 		DEFINE_READAHEAD(ractl, file, &file->f_ra, mapping, folio->index);
 
+		if (call)
+			call->ra_async++;
 		page_cache_async_ra(&ractl, folio, last + 1 - folio->index);
 	}
 
 	if (!folio_test_uptodate(folio)) {
+		*read_in = true;
 		err = zcopy_update_folio(file, mapping, folio);
 		if (err == -EAGAIN)
 			goto repeat;
@@ -437,6 +451,25 @@ retry:
 	return n;
 }
 
+/*
+ * @pages pages of @folio, from page @index of the file, went into a
+ * batch: count them as found in the cache or read in, and trace it.
+ */
+static void zcopy_folio_added(struct zcopy_call *call, struct inode *inode,
+			      struct folio *folio, pgoff_t index,
+			      unsigned int pages, bool read_in)
+{
+	if (call) {
+		if (read_in)
+			call->pages_read += pages;
+		else
+			call->pages_cached += pages;
+	}
+	trace_zcopy_folio(inode, index, pages,
+			  zcopy_is_zero_folio(folio) ? ZCOPY_FOLIO_HOLE :
+			  read_in ? ZCOPY_FOLIO_READ : ZCOPY_FOLIO_CACHED);
+}
+
 /**
  * zcopy_batch_fill - pin the page-cache pages of the next part of a range
  * @b: the batch to fill: pages are appended after those it holds (a
@@ -446,6 +479,7 @@ retry:
  *	called zcopy_read_begin() for this batch.
  * @pos: the file offset to start at.
  * @len: bytes wanted (> 0); @pos + @len should lie within i_size.
+ * @call: where to count pages found and read, and readahead; or NULL.
  *
  * Fills @b up to @b->max pages with pages covering a prefix of
  * [@pos, @pos + @len). It stops early at end of file (i_size may shrink
@@ -463,7 +497,8 @@ retry:
  * had.
  */
 ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
-			 enum zcopy_read_way way, loff_t pos, size_t len)
+			 enum zcopy_read_way way, loff_t pos, size_t len,
+			 struct zcopy_call *call)
 {
 	struct address_space *mapping = file->f_mapping;
 	struct inode *inode = mapping->host;
@@ -476,6 +511,7 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 	int err = 0;
 
 	while (len && b->nr < b->max) {
+		bool read_in = false;
 		unsigned int i, n;
 		loff_t isize;
 
@@ -484,7 +520,7 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 					      b->max - b->nr));
 		if (!n) {
 			folios[0] = zcopy_folio_get(file, way, pos >> PAGE_SHIFT,
-						    last);
+						    last, call, &read_in);
 			if (IS_ERR(folios[0])) {
 				err = PTR_ERR(folios[0]);
 				break;
@@ -502,6 +538,7 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 		isize = i_size_read(inode);
 		for (i = 0; i < n; i++) {
 			struct folio *folio = folios[i];
+			unsigned int nr0_folio = b->nr;
 			size_t off, want, added;
 
 			/* What the batch cannot take goes back. */
@@ -531,6 +568,8 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 				err = -EIO;
 				continue;
 			}
+			zcopy_folio_added(call, inode, folio, pos >> PAGE_SHIFT,
+					  b->nr - nr0_folio, read_in);
 			pos += added;
 			len -= added;
 			if (added < want)

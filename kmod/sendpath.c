@@ -36,8 +36,13 @@
 
 const char zcopy_send_mechanism[] = ZC_SEND_MECHANISM;
 
-/* A TCP socket with an upper layer protocol (kTLS) over it. */
-static bool zcopy_sock_has_ulp(struct socket *sock)
+/**
+ * zcopy_sock_has_ulp - a TCP socket with an upper layer protocol over it
+ * @sock: the socket.
+ *
+ * kTLS, for instance; set once, before any data is sent.
+ */
+bool zcopy_sock_has_ulp(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 

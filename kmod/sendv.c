@@ -146,6 +146,7 @@ static void zcopy_segs_put(struct zcopy_kseg *segs, unsigned int nr)
  * @nr: segments.
  * @args: the ioctl argument: its flags are used, its zc_bytes and
  *	copied_bytes added to.
+ * @call: where to count what the transfer did, or NULL.
  *
  * Split from zcopy_do_sendv() so that the KUnit tests can send segments
  * of files they made themselves.
@@ -154,7 +155,8 @@ static void zcopy_segs_put(struct zcopy_kseg *segs, unsigned int nr)
  * Return: bytes sent, or a negative errno if none.
  */
 ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
-			 unsigned int nr, struct zcopy_sendv *args)
+			 unsigned int nr, struct zcopy_sendv *args,
+			 struct zcopy_call *call)
 {
 	struct zcopy_small_batch small __uninitialized;
 	struct zcopy_xfer x = {};
@@ -162,7 +164,7 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 	unsigned int i;
 	ssize_t ret;
 
-	zcopy_xfer_init(&x, sock_from_file(out), out, args->flags);
+	zcopy_xfer_init(&x, sock_from_file(out), out, args->flags, call);
 	for (i = 0; i < nr && pages < ZCOPY_BATCH_PAGES; i++)
 		if (segs[i].len)
 			pages += zcopy_kseg_pages(&x, &segs[i]);
@@ -193,6 +195,8 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
  * zcopy_do_sendv - the ioctl: check the vector, then send it
  * @args: the ioctl argument, already copied in and checked for unknown
  *	flags and reserved fields.
+ * @call: the call, begun by dev.c and ended here (zcopy_call_end()),
+ *	while the socket still holds its namespace.
  *
  * The checks, in order: the socket (as sendfile(2) checks its output:
  * EBADF, ENOTSOCK, EINVAL for O_APPEND), the vector's length (EINVAL over
@@ -206,7 +210,7 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
  * Context: process context, may sleep.
  * Return: bytes sent, or a negative errno.
  */
-ssize_t zcopy_do_sendv(struct zcopy_sendv *args)
+ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call)
 {
 	const struct zcopy_seg __user *usegs = u64_to_user_ptr(args->segs);
 	struct zcopy_kseg stack_segs[ZCOPY_STACK_SEGS] __uninitialized;
@@ -261,12 +265,13 @@ ssize_t zcopy_do_sendv(struct zcopy_sendv *args)
 		}
 		total = MAX_RW_COUNT;
 	}
+	call->requested = total;
 	out_pos = out->f_pos;
 	ret = rw_verify_area(WRITE, out, &out_pos, total);
 	if (ret < 0 || !total)
 		goto out_segs;
 
-	ret = zcopy_sendv_segs(out, segs, nr, args);
+	ret = zcopy_sendv_segs(out, segs, nr, args, call);
 	inc_syscr(current);
 	inc_syscw(current);
 
@@ -275,6 +280,7 @@ out_segs:
 	if (segs != stack_segs)
 		kvfree(segs);
 out_put:
+	zcopy_call_end(call, out, ret);
 	if (out)
 		fdput(outf);
 	return ret;

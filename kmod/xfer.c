@@ -36,6 +36,7 @@
 #include <linux/uio.h>
 
 #include "compat.h"
+#include "trace.h"
 #include "zcopy.h"
 
 /**
@@ -109,6 +110,53 @@ static size_t zcopy_range_pages(loff_t pos, size_t len, loff_t avail)
 	return DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE);
 }
 
+/*
+ * Count the @sent bytes a socket accepted of the batch: lent by reference
+ * or copied, and why copied (enum zcopy_copy_why), for the call's result
+ * and for the counters. The batch's copies (@b->copy_len: memory
+ * segments, @x->b_mem of them, and pages a file's read made) were copied
+ * whatever the socket does; the rest are page-cache pages, lent if
+ * @by_ref. A socket that took less than the batch took its first @sent
+ * bytes: which of those were copies is found page by page. Only a short
+ * send of a batch holding both memory and a no-cache file's copies
+ * splits them by assumption (memory first).
+ */
+static void zcopy_xfer_count(struct zcopy_xfer *x, size_t sent, bool by_ref,
+			     bool more)
+{
+	struct zcopy_batch *b = x->b;
+	size_t copies = b->copy_len, mem = x->b_mem, file;
+
+	if (unlikely(sent < b->len) && copies) {
+		unsigned int i;
+		size_t at = 0;
+
+		copies = 0;
+		for (i = 0; i < b->nr && at < sent; i++) {
+			size_t part = min_t(size_t, b->bvec[i].bv_len,
+					    sent - at);
+
+			if (zcopy_page_is_copy(b->bvec[i].bv_page))
+				copies += part;
+			at += part;
+		}
+		mem = min(mem, copies);
+	}
+	file = sent - copies;
+	trace_zcopy_batch(b->nr, b->len, sent, by_ref ? file : 0,
+			  by_ref ? copies : sent, more);
+	x->zc_bytes += by_ref ? file : 0;
+	x->copied_bytes += by_ref ? copies : sent;
+	if (!x->call)
+		return;
+	x->call->zc_bytes += by_ref ? file : 0;
+	x->call->copied[ZCOPY_COPIED_MEMORY] += mem;
+	x->call->copied[ZCOPY_COPIED_NO_CACHE] += copies - mem;
+	if (!by_ref)
+		x->call->copied[zcopy_sock_has_ulp(x->sock) ?
+				ZCOPY_COPIED_ULP : ZCOPY_COPIED_SOCKET] += file;
+}
+
 /**
  * zcopy_xfer_send - the send step: hand the batch to the socket, count it
  * @x: the call's transfer; @x->b holds the pages to send.
@@ -121,9 +169,9 @@ static size_t zcopy_range_pages(loff_t pos, size_t len, loff_t avail)
  * comes, zcopy_xfer_end() pushes (zcopy_sock_push()).
  *
  * The bytes the socket accepted are counted as lent by reference or
- * copied: by reference when the socket attaches pages
- * (zcopy_sock_takes_pages()) and the page was the file's own, not a copy
- * made for the read or a memory segment's bytes (@x->b->copy_len).
+ * copied (zcopy_xfer_count()): by reference when the socket attaches
+ * pages (zcopy_sock_takes_pages()) and the page was the file's own, not a
+ * copy made for the read or a memory segment's bytes (@x->b->copy_len).
  *
  * Context: process context, may sleep. Releases the batch's references.
  * Return: bytes the socket accepted (> 0, possibly short), or a negative
@@ -134,32 +182,17 @@ ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more)
 	struct zcopy_batch *b = x->b;
 	bool by_ref = zcopy_sock_takes_pages(x->sock);
 	int flags = x->msg_flags | (more ? MSG_MORE : 0);
-	size_t copied = 0;
 	ssize_t ret;
 
 	ret = zcopy_batch_send(x->sock, b, flags);
 	if (ret > 0) {
-		if (!by_ref) {
-			copied = ret;
-		} else if (unlikely(b->copy_len)) {
-			/* Which of the bytes sent were copies, page by page. */
-			unsigned int i;
-			size_t at = 0;
-
-			for (i = 0; i < b->nr && at < ret; i++) {
-				size_t part = min_t(size_t, b->bvec[i].bv_len,
-						    ret - at);
-
-				if (zcopy_page_is_copy(b->bvec[i].bv_page))
-					copied += part;
-				at += part;
-			}
-		}
-		x->copied_bytes += copied;
-		x->zc_bytes += ret - copied;
+		zcopy_xfer_count(x, ret, by_ref, more);
 		x->done += ret;
 		x->corked = more;
+	} else {
+		trace_zcopy_batch(b->nr, b->len, ret, 0, 0, more);
 	}
+	x->b_mem = 0;
 	zcopy_batch_release(b);
 	return ret;
 }
@@ -238,7 +271,7 @@ static size_t zcopy_xfer_pages(struct zcopy_xfer *x, struct file *in,
 		if (!ret) {
 			ret = zcopy_batch_fill(x->b, in, way, pos,
 					       min_t(loff_t, len - added,
-						     isize - pos));
+						     isize - pos), x->call);
 			zcopy_read_end(in, way);
 		}
 		if (ret <= 0) {
@@ -311,6 +344,7 @@ static size_t zcopy_xfer_mem(struct zcopy_xfer *x, const char __user *ubuf,
 			bvec_set_page(&b->bvec[b->nr++], page, n, off);
 			b->len += n;
 			b->copy_len += n;
+			x->b_mem += n;
 			pfrag->offset += n;
 			added += n;
 		}
@@ -342,6 +376,8 @@ static size_t zcopy_xfer_mem_record(struct zcopy_xfer *x,
 	ret = sock_sendmsg(x->sock, &msg);
 	if (ret > 0) {
 		x->copied_bytes += ret;
+		if (x->call)
+			x->call->copied[ZCOPY_COPIED_MEMORY] += ret;
 		x->done += ret;
 		x->corked = more;
 	}
@@ -466,11 +502,14 @@ struct socket *zcopy_check_out(struct file *out)
  * @sock: the destination.
  * @out: @sock's file.
  * @flags: %ZCOPY_SEND_* flags of the call, already checked.
+ * @call: where to count the transfer (stats.c), or NULL.
  */
 void zcopy_xfer_init(struct zcopy_xfer *x, struct socket *sock,
-		     struct file *out, u32 flags)
+		     struct file *out, u32 flags, struct zcopy_call *call)
 {
 	x->sock = sock;
+	x->call = call;
+	zcopy_call_started(call, sock);
 	if ((out->f_flags & O_NONBLOCK) || (flags & ZCOPY_SEND_DONTWAIT))
 		x->msg_flags |= MSG_DONTWAIT;
 	if (flags & ZCOPY_SEND_NOSIGNAL)
@@ -519,6 +558,7 @@ void zcopy_kseg_accessed(struct zcopy_kseg *s)
  * @args: the ioctl argument, already copied in and checked for unknown
  *	flags and reserved fields. @args->offset is updated on return;
  *	@args->zc_bytes and @args->copied_bytes are added to.
+ * @call: where to count what the transfer did, or NULL.
  *
  * Mirrors do_sendfile() in fs/read_write.c step by step, so that each
  * bad input fails with sendfile(2)'s errno, with one difference: an out
@@ -532,7 +572,8 @@ void zcopy_kseg_accessed(struct zcopy_kseg *s)
  * Return: bytes sent (0 at end of file), or a negative errno.
  */
 ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
-			     struct zcopy_sendfile *args)
+			     struct zcopy_sendfile *args,
+			     struct zcopy_call *call)
 {
 	bool use_offset = args->flags & ZCOPY_SEND_OFFSET;
 	struct zcopy_kseg seg = { .file = in };
@@ -594,7 +635,7 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 	if (!in->f_op->splice_read)
 		return -EINVAL;
 
-	zcopy_xfer_init(&x, sock, out, args->flags);
+	zcopy_xfer_init(&x, sock, out, args->flags, call);
 	seg.way = zcopy_read_way(in);
 	seg.pos = pos;
 	seg.len = count;
@@ -626,6 +667,8 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
  * zcopy_do_sendfile - the ioctl: zcopy_sendfile_files() on two descriptors
  * @args: the ioctl argument, already copied in and checked for unknown
  *	flags and reserved fields. @args->offset is updated on return.
+ * @call: the call, begun by dev.c and ended here (zcopy_call_end()),
+ *	while the socket still holds its namespace.
  *
  * References: fdget(), as sendfile(2) does. A caller whose descriptor
  * table is not shared (a single-threaded process) cannot have the files
@@ -637,16 +680,19 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
  * Context: process context, may sleep.
  * Return: bytes sent (0 at end of file), or a negative errno.
  */
-ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args)
+ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args, struct zcopy_call *call)
 {
 	struct fd in, out;
 	ssize_t ret;
 
 	in = fdget(args->in_fd);
-	if (!fd_file(in))
+	if (!fd_file(in)) {
+		zcopy_call_end(call, NULL, -EBADF);
 		return -EBADF;
+	}
 	out = fdget(args->out_fd);
-	ret = zcopy_sendfile_files(fd_file(in), fd_file(out), args);
+	ret = zcopy_sendfile_files(fd_file(in), fd_file(out), args, call);
+	zcopy_call_end(call, fd_file(out), ret);
 	fdput(out);
 	fdput(in);
 	return ret;

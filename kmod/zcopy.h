@@ -21,19 +21,32 @@
  *               skbs as fragments, taking its own references; the NIC
  *               later reads them by gather DMA.
  *   compat.h    the one place where 6.1 and 6.12 differ.
+ *
+ * Beside the path, watching it (called from it, calling nothing back):
+ *
+ *   stats.c     per-namespace, per-CPU counters of every call, written at
+ *               the call's end; the events' rate limit.
+ *   genl.c      the "zcopy" generic netlink family: reads and resets the
+ *               counters, multicasts one event per call to listeners.
+ *   trace.h     tracepoints: a folio found or read in, a batch sent, a
+ *               call's end.
  */
 #ifndef _ZCOPY_H
 #define _ZCOPY_H
 
+#include <linux/atomic.h>
 #include <linux/bvec.h>
+#include <linux/errno.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/net.h>
 #include <linux/sizes.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include <linux/zcopy.h>
+#include <linux/zcopy_netlink.h>
 
 #ifndef ZCOPY_VERSION
 #error "ZCOPY_VERSION comes from dkms.conf, by Kbuild"
@@ -163,6 +176,61 @@ struct zcopy_kseg {
 };
 
 /**
+ * enum zcopy_copy_why - why bytes that were sent were copied
+ * @ZCOPY_COPIED_MEMORY: a SENDV memory segment (copied in, as write(2)).
+ * @ZCOPY_COPIED_NO_CACHE: a file whose read made a copy (splice.c).
+ * @ZCOPY_COPIED_ULP: page-cache pages a ULP (kTLS) copied into records.
+ * @ZCOPY_COPIED_SOCKET: page-cache pages a socket that takes no pages
+ *	copied (no scatter-gather on the route, or such a protocol).
+ * @ZCOPY_COPIED_WHY: the number of reasons.
+ *
+ * Counted by the first copy on the way: a memory segment's bytes on a
+ * route without scatter-gather count as memory.
+ */
+enum zcopy_copy_why {
+	ZCOPY_COPIED_MEMORY,
+	ZCOPY_COPIED_NO_CACHE,
+	ZCOPY_COPIED_ULP,
+	ZCOPY_COPIED_SOCKET,
+	ZCOPY_COPIED_WHY
+};
+
+/**
+ * struct zcopy_call - one SENDFILE or SENDV call, as it is counted
+ * @start: ktime_get_ns() at the call's entry when someone was listening
+ *	for events then, else 0 (no clock read for nobody).
+ * @ioctl_nr: _IOC_NR() of the call's ioctl.
+ * @flags: the call's ZCOPY_SEND_* flags.
+ * @in_flight: counted in %ZCOPY_A_STATS_IN_FLIGHT of @net.
+ * @net: the namespace @in_flight was counted in (no reference: the
+ *	call's socket holds one until zcopy_call_end()).
+ * @requested: bytes asked for.
+ * @zc_bytes: bytes sent by reference.
+ * @copied: bytes sent that were copied, by enum zcopy_copy_why.
+ * @pages_cached: page-cache pages found uptodate (pages.c).
+ * @pages_read: pages read in, or waited for, by the call.
+ * @ra_sync: synchronous readahead requests.
+ * @ra_async: asynchronous readahead requests.
+ *
+ * Lives on the ioctl's stack; written only by the calling task, so it
+ * needs no lock. stats.c adds it to the per-CPU counters at the end.
+ */
+struct zcopy_call {
+	u64 start;
+	u16 ioctl_nr;
+	bool in_flight;
+	u32 flags;
+	struct net *net;
+	u64 requested;
+	u64 zc_bytes;
+	u64 copied[ZCOPY_COPIED_WHY];
+	u32 pages_cached;
+	u32 pages_read;
+	u32 ra_sync;
+	u32 ra_async;
+};
+
+/**
  * struct zcopy_xfer - one call's transfer, as it goes
  * @sock: the destination socket.
  * @b: the batch being filled and sent.
@@ -182,10 +250,13 @@ struct zcopy_kseg {
  * @done: bytes the socket accepted so far.
  * @zc_bytes: of @done, bytes lent by reference.
  * @copied_bytes: of @done, bytes copied.
+ * @b_mem: of @b->copy_len, bytes of memory segments.
+ * @call: where the call's counters go, or NULL (KUnit).
  */
 struct zcopy_xfer {
 	struct socket *sock;
 	struct zcopy_batch *b;
+	struct zcopy_call *call;
 	int msg_flags;
 	bool record;
 	bool send_more;
@@ -197,6 +268,7 @@ struct zcopy_xfer {
 	size_t done;
 	u64 zc_bytes;
 	u64 copied_bytes;
+	size_t b_mem;
 };
 
 /*
@@ -210,16 +282,18 @@ static inline bool zcopy_page_is_copy(struct page *page)
 }
 
 /* xfer.c */
-ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args);
+ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args,
+			  struct zcopy_call *call);
 ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
-			     struct zcopy_sendfile *args);
+			     struct zcopy_sendfile *args,
+			     struct zcopy_call *call);
 struct zcopy_batch *zcopy_batch_alloc(unsigned int max);
 int zcopy_xfer_batch(struct zcopy_xfer *x, size_t pages,
 		     struct zcopy_small_batch *small);
 void zcopy_xfer_batch_free(struct zcopy_xfer *x,
 			   struct zcopy_small_batch *small);
 void zcopy_xfer_init(struct zcopy_xfer *x, struct socket *sock,
-		     struct file *out, u32 flags);
+		     struct file *out, u32 flags, struct zcopy_call *call);
 struct socket *zcopy_check_out(struct file *out);
 size_t zcopy_kseg_pages(struct zcopy_xfer *x, struct zcopy_kseg *s);
 void zcopy_kseg_accessed(struct zcopy_kseg *s);
@@ -231,9 +305,10 @@ void zcopy_xfer_segs(struct zcopy_xfer *x, struct zcopy_kseg *segs,
 ssize_t zcopy_xfer_end(struct zcopy_xfer *x);
 
 /* sendv.c */
-ssize_t zcopy_do_sendv(struct zcopy_sendv *args);
+ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call);
 ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
-			 unsigned int nr, struct zcopy_sendv *args);
+			 unsigned int nr, struct zcopy_sendv *args,
+			 struct zcopy_call *call);
 
 /* pages.c */
 enum zcopy_read_way zcopy_read_way(struct file *file);
@@ -269,7 +344,8 @@ static inline void zcopy_read_end(struct file *file, enum zcopy_read_way way)
 }
 
 ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
-			 enum zcopy_read_way way, loff_t pos, size_t len);
+			 enum zcopy_read_way way, loff_t pos, size_t len,
+			 struct zcopy_call *call);
 void zcopy_batch_release(struct zcopy_batch *b);
 
 /* splice.c */
@@ -281,7 +357,81 @@ extern const char zcopy_send_mechanism[];
 ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 			 int msg_flags);
 bool zcopy_sock_takes_pages(struct socket *sock);
+bool zcopy_sock_has_ulp(struct socket *sock);
 bool zcopy_sock_is_stream(struct socket *sock);
 void zcopy_sock_push(struct socket *sock);
+
+/* stats.c */
+
+/* Errnos with a counter of their own: 1 to EHWPOISON. */
+#define ZCOPY_ERRNO_SLOTS (EHWPOISON + 1)
+
+/**
+ * struct zcopy_counters - counters of a namespace, one copy per CPU
+ * @v: indexed by ZCOPY_A_STATS_* (slots that are no counter stay 0).
+ *	%ZCOPY_A_STATS_IN_FLIGHT goes up on one CPU and may come down on
+ *	another: only the sum over CPUs means anything.
+ * @err: calls that returned errno N, in @err[N].
+ *
+ * Each CPU writes only its own copy (this_cpu_add()): no shared cache
+ * line is written on the data path. Readers sum the copies.
+ */
+struct zcopy_counters {
+	u64 v[__ZCOPY_A_STATS_MAX];
+	u64 err[ZCOPY_ERRNO_SLOTS];
+};
+
+/**
+ * struct zcopy_net - zcopy's state in one network namespace
+ * @pcpu: the counters.
+ * @base: the sums at the last reset, subtracted from what is reported;
+ *	under the generic netlink mutex (the family is not parallel_ops).
+ * @ev_lock: protects the rate limit below.
+ * @ev_tat: the rate limit's "theoretical arrival time" (GCRA), in ns.
+ * @ev_interval: ns per event at the average rate.
+ * @ev_rate: events per second (%ZCOPY_A_CONFIG_EVENTS_RATE).
+ * @ev_burst: events at once (%ZCOPY_A_CONFIG_EVENTS_BURST).
+ * @ev_dropped: events dropped since the last one sent.
+ */
+struct zcopy_net {
+	struct zcopy_counters __percpu *pcpu;
+	struct zcopy_counters base;
+	spinlock_t ev_lock;	/* the ev_* fields but ev_dropped */
+	u64 ev_tat;
+	u64 ev_interval;
+	u32 ev_rate;
+	u32 ev_burst;
+	atomic_t ev_dropped;
+};
+
+/*
+ * zcopy_user_errno - the errno userspace sees for a call's negative
+ * return @err: a call the kernel restarts after a signal handler was
+ * still interrupted, and is counted as EINTR.
+ */
+static inline unsigned int zcopy_user_errno(long err)
+{
+	if (err == -ERESTARTSYS || err == -ERESTARTNOINTR ||
+	    err == -ERESTARTNOHAND || err == -ERESTART_RESTARTBLOCK)
+		err = -EINTR;
+	return -err;
+}
+
+struct zcopy_net *zcopy_net(const struct net *net);
+void zcopy_call_begin(struct zcopy_call *c, unsigned int ioctl_nr, u32 flags);
+void zcopy_call_started(struct zcopy_call *c, struct socket *sock);
+void zcopy_call_end(struct zcopy_call *c, struct file *out, long ret);
+void zcopy_stats_sum(struct zcopy_net *zn, struct zcopy_counters *sum);
+int zcopy_stats_reset(struct zcopy_net *zn);
+void zcopy_events_config(struct zcopy_net *zn, u32 rate, u32 burst);
+int zcopy_stats_init(void);
+void zcopy_stats_exit(void);
+
+/* genl.c */
+bool zcopy_genl_listening(struct net *net);
+int zcopy_genl_event(struct net *net, const struct zcopy_call *c, long ret,
+		     u64 now, u32 dropped);
+int zcopy_genl_init(void);
+void zcopy_genl_exit(void);
 
 #endif /* _ZCOPY_H */

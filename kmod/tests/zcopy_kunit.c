@@ -41,11 +41,21 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+/*
+ * zcopy.ko, loaded beside this module, owns the tracepoints: here they
+ * compile to nothing (NOTRACE), so that two modules do not define the same
+ * events. The generic netlink family is compiled in for its policies and
+ * never registered (zcopy.ko has registered "zcopy").
+ */
+#define NOTRACE
+
 #include "../pages.c"
 #include "../sendpath.c"
 #include "../splice.c"
 #include "../xfer.c"
 #include "../sendv.c"
+#include "../stats.c"
+#include "../genl.c"
 
 /* The byte at file offset @pos of every test file: position-dependent. */
 static u8 zt_byte(loff_t pos)
@@ -156,7 +166,8 @@ static void zt_fill_maps_range_to_pages(struct kunit *test)
 	for (i = 0; i < 3; i++)
 		ref[i] = zt_ref(zt_folio(file, i));
 
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 100, len), (ssize_t)len);
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 100, len, NULL),
+			(ssize_t)len);
 	KUNIT_ASSERT_EQ(test, b->nr, 3U);
 	KUNIT_EXPECT_EQ(test, b->len, len);
 	KUNIT_EXPECT_EQ(test, b->bvec[0].bv_offset, 100U);
@@ -192,7 +203,8 @@ static void zt_fill_respects_batch_max(struct kunit *test)
 	struct file *file = zt_file(test, NULL, 8 * PAGE_SIZE);
 	struct zcopy_batch *b = zt_batch(test, 2);
 
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10, 8 * PAGE_SIZE - 10),
+	KUNIT_EXPECT_EQ(test,
+			zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10, 8 * PAGE_SIZE - 10, NULL),
 			(ssize_t)(2 * PAGE_SIZE - 10));
 	KUNIT_EXPECT_EQ(test, b->nr, 2U);
 	zcopy_batch_release(b);
@@ -205,12 +217,12 @@ static void zt_fill_stops_at_eof(struct kunit *test)
 	struct file *file = zt_file(test, NULL, 10000);
 	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
 
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 8000, 10000), 2000);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 8000, 10000, NULL), 2000);
 	KUNIT_EXPECT_EQ(test, b->nr, 2U);
 	KUNIT_EXPECT_EQ(test, b->bvec[1].bv_len, 10000U - 2 * PAGE_SIZE);
 	zcopy_batch_release(b);
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10000, 1), 0);
-	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 1 << 20, 1), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10000, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 1 << 20, 1, NULL), 0);
 	KUNIT_EXPECT_EQ(test, b->nr, 0U);
 	fput(file);
 }
@@ -223,7 +235,7 @@ static void zt_fill_sends_holes_as_zero_page(struct kunit *test)
 	unsigned int i;
 
 	KUNIT_ASSERT_EQ(test, vfs_truncate(&file->f_path, 4 * PAGE_SIZE), 0);
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 1, 3 * PAGE_SIZE),
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 1, 3 * PAGE_SIZE, NULL),
 			(ssize_t)(3 * PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, b->nr, 4U);
 	for (i = 0; i < b->nr; i++) {
@@ -274,7 +286,7 @@ static void zt_fill_splits_large_folios(struct kunit *test)
 	ref1 = zt_ref(f1);
 
 	pos = pmd - 1000;
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, pos, pmd),
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, pos, pmd, NULL),
 			(ssize_t)(1000 + (ZCOPY_BATCH_PAGES - 1) * PAGE_SIZE));
 	KUNIT_ASSERT_EQ(test, b->nr, (unsigned int)ZCOPY_BATCH_PAGES);
 	KUNIT_EXPECT_PTR_EQ(test, b->bvec[0].bv_page,
@@ -352,7 +364,7 @@ static int zt_racer_fn(void *arg)
 {
 	struct zt_racer *r = arg;
 
-	r->ret = zcopy_batch_fill(r->b, r->file, ZCOPY_READ_SHMEM, r->pos, r->len);
+	r->ret = zcopy_batch_fill(r->b, r->file, ZCOPY_READ_SHMEM, r->pos, r->len, NULL);
 	complete(&r->done);
 	return 0;
 }
@@ -478,15 +490,15 @@ static void zt_fill_refuses_poisoned_page(struct kunit *test)
 	SetPageHWPoison(&folio->page);
 
 	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 10,
-					       3 * PAGE_SIZE - 10),
+					       3 * PAGE_SIZE - 10, NULL),
 			(ssize_t)(PAGE_SIZE - 10));
 	KUNIT_EXPECT_EQ(test, b->nr, 1U);
 	zcopy_batch_release(b);
 	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM,
-					       PAGE_SIZE + 1, 100), -EIO);
+					       PAGE_SIZE + 1, 100, NULL), -EIO);
 	KUNIT_EXPECT_EQ(test, b->nr, 0U);
 	KUNIT_EXPECT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM,
-					       2 * PAGE_SIZE, PAGE_SIZE),
+					       2 * PAGE_SIZE, PAGE_SIZE, NULL),
 			(ssize_t)PAGE_SIZE);
 	zcopy_batch_release(b);
 
@@ -653,7 +665,8 @@ static void zt_send_lends_pages(struct kunit *test, int family)
 	zt_pair(test, family, &p);
 	KUNIT_EXPECT_TRUE(test, zcopy_sock_takes_pages(p.tx));
 
-	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 300, len), (ssize_t)len);
+	KUNIT_ASSERT_EQ(test, zcopy_batch_fill(b, file, ZCOPY_READ_SHMEM, 300, len, NULL),
+			(ssize_t)len);
 	KUNIT_EXPECT_EQ(test, zcopy_batch_send(p.tx, b, 0), (ssize_t)len);
 	zcopy_batch_release(b);
 	for (i = 0; i < nr; i++)
@@ -736,7 +749,7 @@ static void zt_sendfile_counts_zero_copy(struct kunit *test)
 		a.count = total - sent;
 		a.zc_bytes = 0;
 		a.copied_bytes = 0;
-		ret = zcopy_sendfile_files(file, out, &a);
+		ret = zcopy_sendfile_files(file, out, &a, NULL);
 		if (ret == -EAGAIN) {
 			got += zt_recv(p.rx, buf + got, total - got, true);
 			continue;
@@ -777,7 +790,7 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 	file->f_pos = 4000;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), 5000);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 5000);
 	KUNIT_EXPECT_EQ(test, file->f_pos, 9000LL);
 	KUNIT_EXPECT_EQ(test, a.offset, 9000ULL);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, 5000ULL);
@@ -785,10 +798,10 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 5000, 4000));
 	/* Clamped at end of file, as sendfile(2): 3 pages - 9000 bytes. */
 	a.count = 1 << 20;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a),
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL),
 			(ssize_t)(3 * PAGE_SIZE - 9000));
 	KUNIT_EXPECT_EQ(test, file->f_pos, (loff_t)(3 * PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 0);
 	fput(out);
 	sock_release(p.rx);
 	fput(file);
@@ -821,14 +834,14 @@ static void zt_splice_path_sends_procfs(struct kunit *test)
 
 	zt_pair(test, AF_UNIX, &p);
 	out = zt_sock_file(test, p.tx);
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), want);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), want);
 	KUNIT_EXPECT_EQ(test, a.offset, (s64)want);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes, (u64)want);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, 0ULL);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, got, want, true), (size_t)want);
 	KUNIT_EXPECT_EQ(test, memcmp(got, buf, want), 0);
 	/* At end of file: 0, nothing sent. */
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), 0L);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 0L);
 	fput(out);
 	sock_release(p.rx);
 	fput(file);
@@ -862,7 +875,7 @@ static void zt_splice_path_tmpfs_o_direct(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 	a.count = len;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a), (ssize_t)len);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), (ssize_t)len);
 	KUNIT_EXPECT_EQ(test, a.offset, 333LL + len);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes + a.zc_bytes, (u64)len);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, len, true), len);
@@ -895,7 +908,7 @@ static void zt_sendfile_rejects_bad_input(struct kunit *test)
 		a = (struct zcopy_sendfile){ .flags = (flags_),                   \
 					     .offset = (offset_),                 \
 					     .count = (count_) };                 \
-		KUNIT_EXPECT_EQ_MSG(test, zcopy_sendfile_files(in_, out_, &a),    \
+		KUNIT_EXPECT_EQ_MSG(test, zcopy_sendfile_files(in_, out_, &a, NULL),    \
 				    (ssize_t)(want), "row: %s", #want);           \
 	} while (0)
 
@@ -954,7 +967,7 @@ static void zt_sendfile_full_socket_eagain(struct kunit *test)
 	for (i = 0; i < 100000; i++) {
 		a.offset = sent % (64 * PAGE_SIZE);
 		a.count = 64 * PAGE_SIZE - a.offset;
-		ret = zcopy_sendfile_files(file, out, &a);
+		ret = zcopy_sendfile_files(file, out, &a, NULL);
 		if (ret <= 0)
 			break;
 		sent += ret;
@@ -1014,7 +1027,7 @@ static void zt_sendv_segments_in_order(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 
-	ret = zcopy_sendv_segs(out, segs, ARRAY_SIZE(segs), &a);
+	ret = zcopy_sendv_segs(out, segs, ARRAY_SIZE(segs), &a, NULL);
 	KUNIT_EXPECT_EQ(test, ret, (ssize_t)total);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, (u64)total);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes, 0ULL);
@@ -1061,7 +1074,7 @@ static void zt_sendv_stops_at_eof(struct kunit *test)
 	ref[1] = zt_ref(zt_folio(file, 1));
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
-	KUNIT_EXPECT_EQ(test, zcopy_sendv_segs(out, segs, 3, &a), 110L);
+	KUNIT_EXPECT_EQ(test, zcopy_sendv_segs(out, segs, 3, &a, NULL), 110L);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, sizeof(buf), false), (size_t)110);
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 100, 0));
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf + 100, 10, nr * PAGE_SIZE - 10));
@@ -1122,7 +1135,268 @@ static struct kunit_suite zt_send_suite = {
 	.test_cases = zt_send_cases,
 };
 
-kunit_test_suites(&zt_pages_suite, &zt_send_suite);
+/* ---- stats.c and genl.c: counters, rate limit, request policies ------- */
+
+/*
+ * This module's own copy of stats.c keeps its own state per namespace
+ * (its own pernet id), registered around each test; zcopy.ko's counters
+ * are not touched. Its copy of the netlink family is never registered,
+ * so no event is ever sent from here: the group lookup of an unregistered
+ * family finds no listener.
+ */
+static int zt_stats_init(struct kunit *test)
+{
+	return zcopy_stats_init();
+}
+
+static void zt_stats_exit(struct kunit *test)
+{
+	zcopy_stats_exit();
+}
+
+/* A finished call, as the data path would have filled it in. */
+struct zt_call_arg {
+	long ret;
+	u64 zc;
+	u64 copied[ZCOPY_COPIED_WHY];
+	u32 cached;
+	bool start_only;	/* count it in flight and leave it there */
+	bool end_only;		/* end a call another CPU started */
+};
+
+static long zt_call_on_cpu(void *data)
+{
+	struct zt_call_arg *a = data;
+	struct zcopy_call c;
+	int i;
+
+	zcopy_call_begin(&c, _IOC_NR(ZCOPY_IOC_SENDFILE), 0);
+	c.zc_bytes = a->zc;
+	for (i = 0; i < ZCOPY_COPIED_WHY; i++)
+		c.copied[i] = a->copied[i];
+	c.pages_cached = a->cached;
+	if (a->start_only || a->end_only) {
+		c.net = &init_net;
+		c.in_flight = true;
+	}
+	if (a->start_only) {
+		this_cpu_inc(zcopy_net(&init_net)->pcpu->v[ZCOPY_A_STATS_IN_FLIGHT]);
+		return 0;
+	}
+	zcopy_call_end(&c, NULL, a->ret);
+	return 0;
+}
+
+/*
+ * Calls ending on different CPUs land in different per-CPU copies; the sum
+ * is exact, a call in flight counted up on one CPU and down on another
+ * sums to zero, a restarted call counts as EINTR, an errno without a slot
+ * as "other", and a reset zeroes everything but the level in flight.
+ */
+static void zt_stats_sum_over_cpus(struct kunit *test)
+{
+	struct zcopy_net *zn = zcopy_net(&init_net);
+	struct zcopy_counters *sum;
+	struct zt_call_arg ok = {
+		.ret = 7000, .zc = 4000,
+		.copied = { [ZCOPY_COPIED_MEMORY] = 1000,
+			    [ZCOPY_COPIED_SOCKET] = 2000 },
+		.cached = 1,
+	};
+	struct zt_call_arg bad = { .ret = -EBADF };
+	struct zt_call_arg intr = { .ret = -ERESTARTSYS };
+	struct zt_call_arg odd = { .ret = -ENOTSUPP };	/* 524: no slot */
+	struct zt_call_arg up = { .start_only = true };
+	struct zt_call_arg down = { .end_only = true, .ret = -EAGAIN };
+	unsigned int ncpu = 0, cpu, first = 0, last = 0;
+
+	sum = kunit_kzalloc(test, sizeof(*sum), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sum);
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		if (!ncpu++)
+			first = cpu;
+		last = cpu;
+		work_on_cpu(cpu, zt_call_on_cpu, &ok);
+		work_on_cpu(cpu, zt_call_on_cpu, &bad);
+	}
+	work_on_cpu(first, zt_call_on_cpu, &intr);
+	work_on_cpu(first, zt_call_on_cpu, &odd);
+	work_on_cpu(first, zt_call_on_cpu, &up);
+	cpus_read_unlock();
+
+	zcopy_stats_sum(zn, sum);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_CALLS_SENDFILE], 2ULL * ncpu + 2);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_CALLS_FAILED], 1ULL * ncpu + 2);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_SENT], 7000ULL * ncpu);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_ZC], 4000ULL * ncpu);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_COPIED_MEMORY], 1000ULL * ncpu);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_COPIED_SOCKET], 2000ULL * ncpu);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_COPIED_ULP], 0ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_PAGES_CACHED], 1ULL * ncpu);
+	KUNIT_EXPECT_EQ(test, sum->err[EBADF], 1ULL * ncpu);
+	KUNIT_EXPECT_EQ(test, sum->err[EINTR], 1ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_ERRORS_OTHER], 1ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_IN_FLIGHT], 1ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_EVENTS_SENT], 0ULL);
+
+	KUNIT_ASSERT_EQ(test, zcopy_stats_reset(zn), 0);
+	zcopy_stats_sum(zn, sum);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_CALLS_SENDFILE], 0ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_SENT], 0ULL);
+	KUNIT_EXPECT_EQ(test, sum->err[EBADF], 0ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_IN_FLIGHT], 1ULL);
+
+	/* The call in flight ends elsewhere; counting goes on from zero. */
+	cpus_read_lock();
+	work_on_cpu(last, zt_call_on_cpu, &down);
+	cpus_read_unlock();
+	zcopy_stats_sum(zn, sum);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_IN_FLIGHT], 0ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_CALLS_SENDFILE], 1ULL);
+	KUNIT_EXPECT_EQ(test, sum->err[EAGAIN], 1ULL);
+}
+
+/*
+ * A real transfer with its call record: what the data path puts in it
+ * adds up to what the call returned, split as the socket took it.
+ */
+static void zt_stats_real_call(struct kunit *test)
+{
+	const size_t len = 3 * PAGE_SIZE + 100;
+	struct file *file = zt_file(test, NULL, 4 * PAGE_SIZE);
+	struct zcopy_sendfile a = { .count = len, .flags = ZCOPY_SEND_OFFSET };
+	struct zcopy_counters *sum;
+	struct zcopy_call c;
+	struct file *out;
+	struct zt_pair p;
+	ssize_t ret;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	sum = kunit_kzalloc(test, sizeof(*sum), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, sum);
+	zt_pair(test, AF_INET, &p);
+	out = zt_sock_file(test, p.tx);
+
+	zcopy_call_begin(&c, _IOC_NR(ZCOPY_IOC_SENDFILE), a.flags);
+	ret = zcopy_sendfile_files(file, out, &a, &c);
+	KUNIT_EXPECT_EQ(test, ret, (ssize_t)len);
+	KUNIT_EXPECT_TRUE(test, c.in_flight);
+	KUNIT_EXPECT_PTR_EQ(test, c.net, &init_net);
+	KUNIT_EXPECT_EQ(test, c.zc_bytes, (u64)len);
+	KUNIT_EXPECT_EQ(test, c.pages_cached, 4U);
+	KUNIT_EXPECT_EQ(test, c.pages_read, 0U);
+	zcopy_call_end(&c, out, ret);
+	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, len, true), len);
+
+	zcopy_stats_sum(zcopy_net(&init_net), sum);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_CALLS_SENDFILE], 1ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_SENT], (u64)len);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_BYTES_ZC], (u64)len);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_PAGES_CACHED], 4ULL);
+	KUNIT_EXPECT_EQ(test, sum->v[ZCOPY_A_STATS_IN_FLIGHT], 0ULL);
+	fput(out);
+	sock_release(p.rx);
+	fput(file);
+}
+
+/*
+ * The events' rate limit on a clock of the test's own: a quiet namespace
+ * may send a burst at once, then one event per interval, and never
+ * saves up more than a burst.
+ */
+static void zt_events_rate_limit(struct kunit *test)
+{
+	struct zcopy_net *zn = zcopy_net(&init_net);
+	u64 t = 5 * NSEC_PER_SEC;
+	int i;
+
+	zcopy_events_config(zn, 10, 3);	/* 100 ms apart, 3 at once */
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, zcopy_event_allowed(zn, t));
+	KUNIT_EXPECT_FALSE(test, zcopy_event_allowed(zn, t));
+	KUNIT_EXPECT_FALSE(test, zcopy_event_allowed(zn, t + 99 * NSEC_PER_MSEC));
+	KUNIT_EXPECT_TRUE(test, zcopy_event_allowed(zn, t + 100 * NSEC_PER_MSEC));
+	KUNIT_EXPECT_FALSE(test, zcopy_event_allowed(zn, t + 100 * NSEC_PER_MSEC));
+	t += 10 * NSEC_PER_SEC;		/* a long quiet: still only a burst */
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, zcopy_event_allowed(zn, t));
+	KUNIT_EXPECT_FALSE(test, zcopy_event_allowed(zn, t));
+	zcopy_events_config(zn, ZCOPY_EVENTS_RATE_DEFAULT,
+			    ZCOPY_EVENTS_BURST_DEFAULT);
+}
+
+/*
+ * Parse @nr attributes of type @type and @len bytes (each byte 0 but the
+ * value's first, @val) as the generic netlink core parses a request:
+ * strictly, against @policy. Returns the parse's errno; @msg gets the
+ * extended ACK's message.
+ */
+static int zt_parse(const struct nla_policy *policy, int type, int len,
+		    u32 val, const char **msg)
+{
+	struct nlattr *tb[ZCOPY_A_CONFIG_MAX + 1];
+	struct netlink_ext_ack extack = {};
+	u8 raw[64] __aligned(4) = {};
+	struct nlattr *nla = (struct nlattr *)raw;
+	int err;
+
+	nla->nla_type = type;
+	nla->nla_len = nla_attr_size(len);
+	memcpy(nla_data(nla), &val, min_t(int, len, sizeof(val)));
+	err = __nla_parse(tb, ZCOPY_A_CONFIG_MAX, nla, nla_total_size(len),
+			  policy, NL_VALIDATE_STRICT, &extack);
+	*msg = extack._msg;
+	return err;
+}
+
+/*
+ * The request policies refuse, with an extended ACK message, what the
+ * commands do not take: any attribute at all for the commands without
+ * one, and for CONFIG_SET values out of range, of the wrong size, or of
+ * an unknown type.
+ */
+static void zt_genl_policies(struct kunit *test)
+{
+	const struct nla_policy *cfg = zcopy_config_policy;
+	const char *msg;
+
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, ZCOPY_A_CONFIG_EVENTS_RATE, 4, 500, &msg), 0);
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, ZCOPY_A_CONFIG_EVENTS_BURST, 4,
+				       ZCOPY_EVENTS_BURST_MAX, &msg), 0);
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, ZCOPY_A_CONFIG_EVENTS_RATE, 4, 0, &msg), -ERANGE);
+	KUNIT_EXPECT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, ZCOPY_A_CONFIG_EVENTS_RATE, 4,
+				       ZCOPY_EVENTS_RATE_MAX + 1, &msg), -ERANGE);
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, ZCOPY_A_CONFIG_EVENTS_RATE, 2, 5, &msg), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, ZCOPY_A_CONFIG_EVENTS_RATE, 8, 5, &msg), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, ZCOPY_A_CONFIG_MAX + 1, 4, 5, &msg), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, zt_parse(cfg, 0x7fff, 4, 5, &msg), -EINVAL);
+	KUNIT_EXPECT_EQ(test, zt_parse(zcopy_noattr_policy, ZCOPY_A_CONFIG_EVENTS_RATE, 4, 5,
+				       &msg), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, msg);
+}
+
+static struct kunit_case zt_stats_cases[] = {
+	KUNIT_CASE(zt_stats_sum_over_cpus),
+	KUNIT_CASE(zt_stats_real_call),
+	KUNIT_CASE(zt_events_rate_limit),
+	KUNIT_CASE(zt_genl_policies),
+	{}
+};
+
+static struct kunit_suite zt_stats_suite = {
+	.name = "zcopy_stats",
+	.init = zt_stats_init,
+	.exit = zt_stats_exit,
+	.test_cases = zt_stats_cases,
+};
+
+kunit_test_suites(&zt_pages_suite, &zt_send_suite, &zt_stats_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the zcopy data path");
 MODULE_LICENSE("GPL");

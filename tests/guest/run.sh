@@ -52,7 +52,7 @@ if [ "${ZC_DEBUG:-0}" = 1 ]; then
 	echo scan >/sys/kernel/debug/kmemleak
 	echo clear >/sys/kernel/debug/kmemleak
 	check "insmod zcopy_kunit.ko (runs the KUnit suites)" insmod /zc/zcopy_kunit.ko
-	for suite in zcopy_pages zcopy_send; do
+	for suite in zcopy_pages zcopy_send zcopy_stats; do
 		r=/sys/kernel/debug/kunit/$suite/results
 		if [ ! -r "$r" ]; then
 			notok "KUnit suite $suite ran"
@@ -270,6 +270,56 @@ dd if=/tmp/cli.bin of=/tmp/cli.k bs=1024 skip=1 count=2 2>/dev/null
 start_sink 9005
 cli_case "zcopy send --offset 1K --count 2K" /tmp/cli.k \
 	--offset 1K --count 2K /tmp/cli.bin 127.0.0.1:9005
+
+# ---- tracepoints (kmod/trace.h), through tracefs -------------------------
+# One transfer of the warm 3000001-byte tmpfs file must show its 733 pages
+# found in the page cache, batches handed to the socket that add up to the
+# bytes sent, all by reference, and the call's end with what it returned.
+# Then a cold file on ext4 must show pages read in, not found.
+tr=/sys/kernel/tracing
+grep -q " $tr tracefs" /proc/mounts || mount -t tracefs tracefs $tr 2>/dev/null
+# trace_sum EVENT FIELD: the sum of FIELD's values over EVENT's lines.
+trace_sum() {
+	awk -v ev="$1:" -v f="$2" '$0 ~ ev { for (i = 1; i < NF; i++) if ($i == f) s += $(i + 1) }
+		END { print s + 0 }' /tmp/trace.txt
+}
+# traced NAME ZCOPY-SEND-ARGS...: a zcopy send to a sink, with the zcopy
+# events on; their text in /tmp/trace.txt.
+traced() {
+	echo >$tr/trace
+	echo 1 >$tr/events/zcopy/enable
+	start_sink 9013
+	cli_case "$@"
+	echo 0 >$tr/events/zcopy/enable
+	cat $tr/trace >/tmp/trace.txt
+	sed -n 's/^.*\(zcopy_[a-z]*: \)/# | \1/p' /tmp/trace.txt | head -n 8
+}
+if check "tracefs lists the zcopy events" test -d $tr/events/zcopy; then
+	traced "zcopy send, traced" /tmp/cli.bin /tmp/cli.bin 127.0.0.1:9013
+	check "trace: zcopy_folio events cover the file's 733 pages" \
+		test "$(trace_sum zcopy_folio pages)" = 733
+	check "trace: ... all found in the page cache" sh -c "! grep -q 'zcopy_folio: .* read\$' /tmp/trace.txt"
+	check "trace: zcopy_batch events add up to 3000001 bytes sent, all by reference" test \
+		"$(trace_sum zcopy_batch sent) $(trace_sum zcopy_batch zc) $(trace_sum zcopy_batch copied)" = \
+		"3000001 3000001 0"
+	check "trace: zcopy_call says sendfile ret 3000001, zc 3000001, 733 pages cached" grep -q \
+		'zcopy_call: sendfile ret 3000001 requested [0-9]* zc 3000001 copied 0 pages cached 733 read 0' \
+		/tmp/trace.txt
+	if grep -q " /mnt/ext4 " /proc/mounts; then
+		head -c 1000000 /tmp/cli.bin >/mnt/ext4/cold.bin
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		traced "zcopy send of a cold ext4 file, traced" /mnt/ext4/cold.bin \
+			/mnt/ext4/cold.bin 127.0.0.1:9013
+		check "trace: the cold ext4 file's pages are read in (zcopy_folio ... read)" \
+			grep -q 'zcopy_folio: .* read$' /tmp/trace.txt
+		cached=$(trace_sum zcopy_call cached)
+		readin=$(trace_sum zcopy_call read)
+		check "trace: zcopy_call of the cold file: 245 pages, $cached cached + $readin read, some read" \
+			test $((cached + readin)) = 245 -a "$readin" -gt 0
+		rm -f /mnt/ext4/cold.bin
+	fi
+fi
 
 # exit_is WANT COMMAND...: COMMAND exits with status WANT.
 exit_is() {

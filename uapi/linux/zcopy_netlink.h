@@ -98,9 +98,13 @@ enum zcopy_nl_cmd {
  *	because it does not take pages: a route without scatter-gather, or
  *	a protocol that always copies (AF_UNIX SEQPACKET, SCTP, ...).
  * @ZCOPY_A_STATS_PAGES_CACHED: pages of tmpfs, ext4, xfs and block
- *	device files that were in the page cache and uptodate when looked up.
- * @ZCOPY_A_STATS_PAGES_READ: pages of those files that were not: read in
- *	from disk (or swap) by the call, or waited for while being read.
+ *	device files that were in the page cache and uptodate when the call
+ *	reached them. Pages that readahead brought in ahead of the call (its
+ *	own readahead included) count here: they cost the call no wait.
+ * @ZCOPY_A_STATS_PAGES_READ: pages of those files that were not: the
+ *	call read them in from disk (or swap), or waited for a read in
+ *	flight. A cold file read sequentially shows few of these and some
+ *	%ZCOPY_A_STATS_READAHEAD_SYNC: readahead reads ahead of the call.
  *	Files read through their own splice read are counted in neither.
  * @ZCOPY_A_STATS_READAHEAD_SYNC: readahead started because a page was
  *	missing (the call waits for it).
