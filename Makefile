@@ -65,7 +65,7 @@ $(B)/bin/zchttpd: examples/zchttpd.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 ZCTEST_SRC := $(wildcard tests/guest/*.c)
 $(B)/tests/zctest: $(ZCTEST_SRC) tests/guest/common.h userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $(ZCTEST_SRC) -L$(B)/lib -lzcopy
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $(ZCTEST_SRC) -L$(B)/lib -lzcopy -lmnl
 
 # The benchmark's guest program; it needs liburing (liburing-dev, from
 # make deps), which is why it is not part of `make userspace`.

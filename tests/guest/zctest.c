@@ -22,7 +22,8 @@
  * (every file system against sendfile(2); files appended, truncated,
  * poisoned or failing under a transfer; record sockets), t_faults.c
  * (allocation failures), t_sendv.c (ZCOPY_IOC_SENDV against writev(2)
- * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE).
+ * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE), t_nlfuzz.c (the
+ * "zcopy" generic netlink family's policy, and a fuzzer of it).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
@@ -178,6 +179,9 @@ int main(int argc, char **argv)
 		test_fsmatrix();
 	if (part(parts, "sendv"))
 		test_sendv();
+	/* Last: it resets the netlink family's counters. */
+	if (part(parts, "nlfuzz"))
+		test_nlfuzz();
 
 	printf("zctest: %d passed, %d failed\n", n_passed, n_failed);
 	return n_failed ? 1 : 0;

@@ -15,7 +15,7 @@ PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod gcc-multilib qemu-user
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs xfsprogs cpio gzip xz-utils
-dkms sparse clang-format liburing-dev gnuplot-nox linux-perf curl
+dkms sparse clang-format liburing-dev libmnl-dev gnuplot-nox linux-perf curl
 linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev
 python3-yaml python3-jsonschema"
 
