@@ -119,7 +119,7 @@ add_module_rec() {
 # MODDIR the tests need. MODE: check or demo. ENV: more VAR=value lines
 # for the guest's /zc/env.
 build_initramfs() {
-	local moddir=$1 kodir=$2 mode=$3 out=$4 env=${5:-} root
+	local moddir=$1 kodir=$2 mode=$3 out=$4 env=${5:-} root v
 	root=$(mktemp -d)
 	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,zc,lib/modules}
 	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
@@ -171,6 +171,11 @@ build_initramfs() {
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
 	printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
 	printf 'ZC_MODE=%s\nZC_VERSION=%s\n%s\n' "$mode" "$ZC_VERSION" "$env" >"$root/zc/env"
+	# Passed on to the guest's zctest when set here: ZC_PARTS (only those
+	# parts), ZC_NLFUZZ_SEED and ZC_NLFUZZ_COUNT (to replay a fuzz run).
+	for v in ZC_PARTS ZC_NLFUZZ_SEED ZC_NLFUZZ_COUNT; do
+		[ -z "${!v:-}" ] || printf "%s='%s'\n" "$v" "${!v}" >>"$root/zc/env"
+	done
 
 	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
 	rm -rf "$root"
