@@ -42,6 +42,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -64,6 +65,7 @@
 #define SHOW_MAX  10 /* unexpected answers printed, per process */
 
 static uint16_t family_id;
+static uint32_t events_group; /* the "events" multicast group's id */
 /*
  * The policy table saw genetlink's header check (genlmsghdr.reserved and
  * nlmsg_flags) on the family's commands: the fuzzer then holds the
@@ -92,6 +94,7 @@ struct answer {
 	/* what the replies said */
 	uint8_t cmd;
 	uint16_t ctrl_id;
+	uint32_t ctrl_group; /* the "events" group's id */
 	uint32_t rate, burst;
 	unsigned int counters;
 };
@@ -238,13 +241,44 @@ static int config_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* One entry of CTRL_ATTR_MCAST_GROUPS: a name and an id. */
+static int ctrl_group_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type == CTRL_ATTR_MCAST_GRP_NAME || type == CTRL_ATTR_MCAST_GRP_ID)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int ctrl_groups_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1] = { NULL };
+	struct answer *a = data;
+
+	mnl_attr_parse_nested(attr, ctrl_group_cb, tb);
+	if (tb[CTRL_ATTR_MCAST_GRP_NAME] && tb[CTRL_ATTR_MCAST_GRP_ID] &&
+	    mnl_attr_validate(tb[CTRL_ATTR_MCAST_GRP_NAME], MNL_TYPE_NUL_STRING) >= 0 &&
+	    mnl_attr_validate(tb[CTRL_ATTR_MCAST_GRP_ID], MNL_TYPE_U32) >= 0 &&
+	    !strcmp(mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]), ZCOPY_MCGRP_EVENTS))
+		a->ctrl_group = mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	return MNL_CB_OK;
+}
+
 static int ctrl_cb(const struct nlattr *attr, void *data)
 {
 	struct answer *a = data;
 
-	if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID &&
-	    mnl_attr_validate(attr, MNL_TYPE_U16) >= 0)
-		a->ctrl_id = mnl_attr_get_u16(attr);
+	switch (mnl_attr_get_type(attr)) {
+	case CTRL_ATTR_FAMILY_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U16) >= 0)
+			a->ctrl_id = mnl_attr_get_u16(attr);
+		break;
+	case CTRL_ATTR_MCAST_GROUPS:
+		mnl_attr_parse_nested(attr, ctrl_groups_cb, a);
+		break;
+	}
 	return MNL_CB_OK;
 }
 
@@ -368,6 +402,7 @@ static int resolve_family(struct nl *nl)
 		errno = a.err ? a.err : ENOENT;
 		return -1;
 	}
+	events_group = a.ctrl_group;
 	return a.ctrl_id;
 }
 
@@ -599,9 +634,16 @@ static void policy_user(struct nl *nl)
 	struct answer a;
 	int err;
 
+	int grp = (int)events_group;
+
 	nlh = req(buf, family_id, ZCOPY_CMD_STATS_RESET, NLM_F_ACK);
 	expect(nl, "nlfuzz: STATS_RESET without CAP_NET_ADMIN: EPERM", buf, nlh->nlmsg_len, EPERM,
 	       0, 0, 0);
+	err = mnl_socket_setsockopt(nl->sk, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0 ? errno
+											   : 0;
+	report(err == EPERM,
+	       "nlfuzz: joining \"" ZCOPY_MCGRP_EVENTS "\" without CAP_NET_ADMIN: EPERM", "%s",
+	       errname(err));
 	err = config_set(nl, 500, 500);
 	report(err == EPERM, "nlfuzz: CONFIG_SET without CAP_NET_ADMIN: EPERM", "%s", errname(err));
 	/* The capability is checked before the attributes. */
@@ -1056,6 +1098,155 @@ static void fuzz(uint64_t seed, unsigned long count, double seconds, int root)
 	report(!t.unexpected && t.sent > 0, name, "seed %llu", (unsigned long long)seed);
 }
 
+/* ---- the data path busy meanwhile ------------------------------------------ */
+
+/*
+ * While root fuzzes, a thread makes calls: a page of a file into an
+ * AF_UNIX stream (read back at once) and a call on a bad descriptor
+ * (EBADF). So counters move and events are sent while the fuzzer's
+ * CONFIG_SETs change the event rate and its STATS_RESETs reset them; a
+ * listener joined to the events group never reads until the end, so its
+ * buffer overflows and events meet a full socket.
+ */
+struct load {
+	pthread_t thread;
+	int stop;
+	int file, sv[2];
+	unsigned long calls, sent;
+	int err; /* an unexpected errno of a call, or 0 */
+};
+
+static void *load_run(void *arg)
+{
+	struct load *l = arg;
+	char page[PAGE];
+
+	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED) && !l->err) {
+		off_t off = 0;
+		ssize_t n = zc_sendfile(l->sv[0], l->file, &off, PAGE);
+
+		l->calls++;
+		if (n != (ssize_t)PAGE) {
+			l->err = n < 0 ? errno : EIO;
+			break;
+		}
+		for (ssize_t got = 0, r; got < n; got += r) {
+			r = read(l->sv[1], page, (size_t)(n - got));
+			if (r <= 0) {
+				l->err = r < 0 ? errno : EIO;
+				break;
+			}
+		}
+		l->sent += (unsigned long)n;
+		l->calls++;
+		if (zc_sendfile(-1, l->file, &off, PAGE) >= 0)
+			l->err = EPROTO;
+		else if (errno != EBADF)
+			l->err = errno;
+	}
+	return NULL;
+}
+
+static void load_start(struct load *l)
+{
+	char *path = make_file("nlfuzz-load", PAGE, 13);
+
+	memset(l, 0, sizeof(*l));
+	l->file = open(path, O_RDONLY | O_CLOEXEC);
+	unlink(path);
+	if (l->file < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l->sv) < 0)
+		die("nlfuzz load");
+	if (pthread_create(&l->thread, NULL, load_run, l))
+		die("pthread_create");
+}
+
+static void load_stop(struct load *l)
+{
+	__atomic_store_n(&l->stop, 1, __ATOMIC_RELAXED);
+	pthread_join(l->thread, NULL);
+	close(l->file);
+	close(l->sv[0]);
+	close(l->sv[1]);
+	report(!l->err && l->calls > 0, "nlfuzz: the data path worked throughout the fuzzing",
+	       "%s after %lu calls", errname(l->err), l->calls);
+	note("nlfuzz: %lu calls meanwhile, %lu bytes sent", l->calls, l->sent);
+}
+
+/* A listener that joins the events group and reads nothing until the end. */
+static struct mnl_socket *listener_open(void)
+{
+	struct mnl_socket *sk = mnl_socket_open(NETLINK_GENERIC);
+	int grp = (int)events_group, small = 4096;
+
+	if (!sk || mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0)
+		die("netlink socket");
+	setsockopt(mnl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	report(mnl_socket_setsockopt(sk, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) == 0,
+	       "nlfuzz: root joins \"" ZCOPY_MCGRP_EVENTS "\"", "%s", strerror(errno));
+	return sk;
+}
+
+/* An event's attributes: the u32s, the name, and the u64s. */
+static int event_cb(const struct nlattr *attr, void *data)
+{
+	uint16_t type = mnl_attr_get_type(attr);
+	int *ok = data;
+
+	switch (type) {
+	case ZCOPY_A_EVENT_PAD:
+		break;
+	case ZCOPY_A_EVENT_IOCTL:
+	case ZCOPY_A_EVENT_PID:
+	case ZCOPY_A_EVENT_TID:
+	case ZCOPY_A_EVENT_FLAGS:
+	case ZCOPY_A_EVENT_ERRNO:
+	case ZCOPY_A_EVENT_DROPPED:
+		*ok &= mnl_attr_validate(attr, MNL_TYPE_U32) >= 0;
+		break;
+	case ZCOPY_A_EVENT_COMM:
+		*ok &= mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0;
+		break;
+	default:
+		if (type <= ZCOPY_A_EVENT_MAX)
+			*ok &= mnl_attr_validate(attr, MNL_TYPE_U64) >= 0;
+	}
+	return MNL_CB_OK;
+}
+
+/* Every event it kept must parse; its overflow shows as ENOBUFS. */
+static void listener_drain(struct mnl_socket *sk)
+{
+	unsigned long events = 0, overruns = 0;
+	char why[160] = "";
+
+	for (;;) {
+		ssize_t n = recv(mnl_socket_get_fd(sk), rx, sizeof(rx), MSG_DONTWAIT);
+		const struct nlmsghdr *nlh = (const void *)rx;
+		int left = (int)n;
+
+		if (n < 0 && errno == ENOBUFS) {
+			overruns++;
+			continue;
+		}
+		if (n < 0)
+			break;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+			int ok = 1;
+
+			events++;
+			if (nlh->nlmsg_type != family_id || g->cmd != ZCOPY_CMD_EVENT ||
+			    mnl_attr_parse(nlh, sizeof(*g), event_cb, &ok) < MNL_CB_STOP || !ok)
+				snprintf(why, sizeof(why), "a message of type %u, command %u",
+					 nlh->nlmsg_type, g->cmd);
+		}
+	}
+	mnl_socket_close(sk);
+	report(events > 0 && !why[0], "nlfuzz: the events the listener kept parse", "%lu events %s",
+	       events, why);
+	note("nlfuzz: the listener kept %lu events, overran %lu times", events, overruns);
+}
+
 /* ---- the part ----------------------------------------------------------- */
 
 /*
@@ -1119,6 +1310,8 @@ void test_nlfuzz(void)
 	unsigned long count = env_ul("ZC_NLFUZZ_COUNT", 20000);
 	double seconds = (double)env_ul("ZC_NLFUZZ_SECONDS", 60);
 	unsigned long mine = count - count / 4;
+	struct mnl_socket *listener;
+	struct load load;
 	struct answer a;
 	struct nl nl;
 	int id, err;
@@ -1137,7 +1330,11 @@ void test_nlfuzz(void)
 
 	policy_root(&nl);
 	as_user(seed + 1, count - mine, seconds / 4);
+	listener = listener_open();
+	load_start(&load);
 	fuzz(seed, mine, seconds - seconds / 4, 1);
+	load_stop(&load);
+	listener_drain(listener);
 
 	/* Leave the settings at their defaults, the counters reset and readable. */
 	err = config_set(&nl, ZCOPY_EVENTS_RATE_DEFAULT, ZCOPY_EVENTS_BURST_DEFAULT);
