@@ -92,7 +92,6 @@ struct answer {
 	unsigned int replies; /* other messages with the request's seq */
 	char bad[160];	      /* set when something did not parse */
 	/* what the replies said */
-	uint8_t cmd;
 	uint16_t ctrl_id;
 	uint32_t ctrl_group; /* the "events" group's id */
 	uint32_t rate, burst;
@@ -293,7 +292,6 @@ static void parse_reply(const struct nlmsghdr *nlh, uint8_t cmd, struct answer *
 		bad(a, "a reply of %zu bytes", mnl_nlmsg_get_payload_len(nlh));
 		return;
 	}
-	a->cmd = g->cmd;
 	if (nlh->nlmsg_type == GENL_ID_CTRL && g->cmd == CTRL_CMD_NEWFAMILY)
 		cb = ctrl_cb;
 	else if (nlh->nlmsg_type != family_id || g->cmd != cmd)
@@ -348,6 +346,8 @@ static int nl_exchange(struct nl *nl, void *msg, size_t len, struct answer *a)
 			return -2;
 		}
 		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (!mnl_nlmsg_portid_ok(nlh, nl->portid))
+				bad(a, "a message to port %u", nlh->nlmsg_pid);
 			if (nlh->nlmsg_seq == barrier && nlh->nlmsg_type == NLMSG_ERROR) {
 				struct answer b = { 0 };
 
@@ -692,7 +692,6 @@ struct gen {
 	uint16_t flags;	   /* nlmsg_flags */
 	int clean;	   /* well-formed: the answer is predicted exactly */
 	int predicted;	   /* ... as this errno */
-	int config_attrs;  /* CONFIG_SET with in-range settings only */
 	const char *what;  /* how the attributes were made */
 };
 
@@ -858,7 +857,6 @@ static size_t gen_clean(unsigned char *buf, struct gen *g, int root)
 		g->predicted = EPERM;
 	else if (!range)
 		g->predicted = ERANGE;
-	g->config_attrs = cmd == ZCOPY_CMD_CONFIG_SET && range;
 	return nlh->nlmsg_len;
 }
 
