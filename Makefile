@@ -44,10 +44,13 @@ module:
 
 userspace: $(USERSPACE)
 
-$(LIB): userspace/lib/zcopy.c userspace/lib/zcopy.h userspace/lib/zc_limits.h uapi/linux/zcopy.h
+# zcopy_nl.c speaks the generic netlink family through libmnl (libmnl-dev).
+LIB_SRC := userspace/lib/zcopy.c userspace/lib/zcopy_nl.c
+$(LIB): $(LIB_SRC) userspace/lib/zcopy.h userspace/lib/zc_limits.h uapi/linux/zcopy.h \
+		uapi/linux/zcopy_netlink.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LIB_CFLAGS) -fPIC -fvisibility=hidden -shared \
-		-Wl,-soname,libzcopy.so.1 -o $@ $<
+		-Wl,-soname,libzcopy.so.1 -o $@ $(LIB_SRC) -lmnl
 
 $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so: $(LIB)
 	ln -sf $(notdir $<) $@
@@ -103,7 +106,8 @@ install-userspace: userspace
 	ln -sf libzcopy.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libzcopy.so.1
 	ln -sf libzcopy.so.1 $(DESTDIR)$(PREFIX)/lib/libzcopy.so
 	install -m 0644 userspace/lib/zcopy.h $(DESTDIR)$(PREFIX)/include/zcopy.h
-	install -m 0644 uapi/linux/zcopy.h $(DESTDIR)$(PREFIX)/include/linux/zcopy.h
+	install -m 0644 uapi/linux/zcopy.h uapi/linux/zcopy_netlink.h \
+		$(DESTDIR)$(PREFIX)/include/linux/
 	install -m 0755 $(B)/bin/zcopy $(DESTDIR)$(PREFIX)/bin/zcopy
 	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 

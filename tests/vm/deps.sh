@@ -11,6 +11,8 @@ set -eu
 # qemu-i386 where the kernel cannot run i386 programs). curl: the guest's
 # HTTP client for examples/zchttpd.c. python3-yaml and python3-jsonschema:
 # tests/ynl-check.sh runs the kernel's YNL tools on uapi/zcopy.yaml.
+# libmnl-dev: libzcopy speaks the module's generic netlink family through
+# libmnl.
 PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod gcc-multilib qemu-user
