@@ -3,9 +3,15 @@
  * zcopy - command-line front end of libzcopy.
  *
  *   zcopy send [--offset N] [--count N] FILE HOST:PORT
+ *   zcopy stats [--json] [--reset]
+ *   zcopy monitor [--json] [--count N]
+ *   zcopy config [--events-rate N] [--events-burst N]
  *
- * Connects to HOST:PORT over TCP (IPv4, IPv6 as [addr]:port, or a name)
- * and sends FILE, or a range of it, through /dev/zcopy.
+ * send connects to HOST:PORT over TCP (IPv4, IPv6 as [addr]:port, or a
+ * name) and sends FILE, or a range of it, through /dev/zcopy. stats,
+ * monitor and config speak the module's generic netlink family (through
+ * libzcopy) for the counters, events and settings of this network
+ * namespace.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,7 +20,10 @@
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <linux/zcopy_netlink.h>
 #include <netdb.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +49,14 @@ enum { EXIT_USAGE = 2 };
 
 static const char usage_text[] =
 	"Usage: zcopy send [--offset N] [--count N] [--quiet] FILE HOST:PORT\n"
+	"       zcopy stats [--json] [--reset]\n"
+	"       zcopy monitor [--json] [--count N]\n"
+	"       zcopy config [--events-rate N] [--events-burst N]\n"
 	"       zcopy --help | --version\n"
 	"\n"
-	"Send FILE (or COUNT bytes of it from OFFSET) to a TCP peer through\n"
-	"/dev/zcopy: the file's page-cache pages go to the socket by reference,\n"
-	"with no copy of the data by the CPU.\n"
-	"\n"
+	"send: send FILE (or COUNT bytes of it from OFFSET) to a TCP peer\n"
+	"through /dev/zcopy: the file's page-cache pages go to the socket by\n"
+	"reference, with no copy of the data by the CPU.\n"
 	"  HOST:PORT     an IPv4 address, [IPv6 address] or host name, and a port\n"
 	"  --offset N    start N bytes into the file (default 0)\n"
 	"  --count N     send N bytes (default: to end of file); a file that\n"
@@ -53,8 +64,23 @@ static const char usage_text[] =
 	"  --quiet       print nothing on success\n"
 	"  N takes a K, M or G suffix (powers of 1024).\n"
 	"\n"
-	"Exit status: 0 sent, 1 failed, 2 usage error.\n"
-	"Needs the zcopy module: /dev/zcopy.\n";
+	"stats: print the counters of this network namespace, one per line\n"
+	"(as ethtool -S does), then the calls failed per errno.\n"
+	"  --json        one JSON object: {\"counters\": {...}, \"errors\": {...}}\n"
+	"  --reset       set the counters to zero instead (CAP_NET_ADMIN)\n"
+	"\n"
+	"monitor: print one line per finished call of this network namespace,\n"
+	"until interrupted (CAP_NET_ADMIN).\n"
+	"  --json        one JSON object per line\n"
+	"  --count N     stop after N events\n"
+	"\n"
+	"config: print the settings of this network namespace, or change them\n"
+	"(CAP_NET_ADMIN).\n"
+	"  --events-rate N   events per second, on average (1 to 1000000)\n"
+	"  --events-burst N  events at once after a quiet time (1 to 1000000)\n"
+	"\n"
+	"Exit status: 0 done, 1 failed, 2 usage error.\n"
+	"Needs the zcopy module: /dev/zcopy and the \"zcopy\" netlink family.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -318,6 +344,361 @@ out:
 	return ret;
 }
 
+/* ---- stats, monitor, config: the generic netlink family -------------- */
+
+/* A netlink call failed: say why, with what usually causes it. */
+static int nl_failed(const char *what)
+{
+	const char *hint = "";
+
+	if (errno == ENOENT)
+		hint = " (is the zcopy module loaded?)";
+	else if (errno == EPERM)
+		hint = " (needs CAP_NET_ADMIN)";
+	fprintf(stderr, "zcopy: %s: %s%s\n", what, strerror(errno), hint);
+	return 1;
+}
+
+/* An errno's symbolic name ("EBADF") into @buf, or its number. */
+static const char *errno_name(unsigned int err, char *buf, size_t len)
+{
+	const char *name = NULL;
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+	name = strerrorname_np((int)err);
+#endif
+	if (name)
+		return name;
+	snprintf(buf, len, "%u", err);
+	return buf;
+}
+
+/* A counter's name; "stat_N" for one newer than this program. */
+static const char *stat_name(unsigned int attr, char *buf, size_t len)
+{
+	const char *name = zc_stat_name(attr);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "stat_%u", attr);
+	return buf;
+}
+
+/* A JSON string: names are plain, but a command name can hold anything. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void stats_text(const struct zc_counters *c)
+{
+	char buf[32];
+
+	printf("zcopy statistics:\n");
+	for (unsigned int i = 0; i < ZC_COUNTERS_MAX; i++)
+		if (c->have & (1ULL << i))
+			printf("     %s: %" PRIu64 "\n", stat_name(i, buf, sizeof(buf)),
+			       c->value[i]);
+	for (unsigned int e = 0; e <= ZC_ERRNO_MAX; e++)
+		if (c->errors[e])
+			printf("     errno_%s: %" PRIu64 "\n", errno_name(e, buf, sizeof(buf)),
+			       c->errors[e]);
+}
+
+static void stats_json(const struct zc_counters *c)
+{
+	const char *sep = "";
+	char buf[32];
+
+	printf("{\"counters\": {");
+	for (unsigned int i = 0; i < ZC_COUNTERS_MAX; i++) {
+		if (!(c->have & (1ULL << i)))
+			continue;
+		printf("%s\"%s\": %" PRIu64, sep, stat_name(i, buf, sizeof(buf)), c->value[i]);
+		sep = ", ";
+	}
+	printf("}, \"errors\": {");
+	sep = "";
+	for (unsigned int e = 0; e <= ZC_ERRNO_MAX; e++) {
+		if (!c->errors[e])
+			continue;
+		printf("%s\"%s\": %" PRIu64, sep, errno_name(e, buf, sizeof(buf)), c->errors[e]);
+		sep = ", ";
+	}
+	printf("}}\n");
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "reset", no_argument, NULL, 'r' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	int json = 0, reset = 0, opt;
+	struct zc_counters c;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jrh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'r':
+			reset = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("%s", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("stats takes no argument ('%s')", argv[optind]);
+	if (reset)
+		return zc_stats_reset() < 0 ? nl_failed("stats --reset") : 0;
+	if (zc_stats_get(&c) < 0)
+		return nl_failed("stats");
+	if (json)
+		stats_json(&c);
+	else
+		stats_text(&c);
+	return 0;
+}
+
+/* An event's call by its ioctl's number; one newer than this program as such. */
+static const char *call_name(uint32_t ioctl_nr, char *buf, size_t len)
+{
+	switch (ioctl_nr) {
+	case _IOC_NR(ZCOPY_IOC_SENDFILE):
+		return "sendfile";
+	case _IOC_NR(ZCOPY_IOC_SENDV):
+		return "sendv";
+	}
+	snprintf(buf, len, "ioctl_%u", ioctl_nr);
+	return buf;
+}
+
+static void event_text(const struct zc_event *ev)
+{
+	char cbuf[32], ebuf[32];
+
+	printf("%s pid %u tid %u comm %s sent %" PRIu64 "/%" PRIu64 " zc %" PRIu64
+	       " copied %" PRIu64 " %.1fus %s",
+	       call_name(ev->ioctl_nr, cbuf, sizeof(cbuf)), ev->pid, ev->tid, ev->comm, ev->sent,
+	       ev->requested, ev->zc_bytes, ev->copied_bytes, ev->duration_ns / 1e3,
+	       ev->err ? errno_name(ev->err, ebuf, sizeof(ebuf)) : "ok");
+	if (ev->dropped)
+		printf(" (%u events dropped)", ev->dropped);
+	putchar('\n');
+}
+
+static void event_json(const struct zc_event *ev)
+{
+	char cbuf[32], ebuf[32];
+
+	printf("{\"call\": \"%s\", \"pid\": %u, \"tid\": %u, \"comm\": ",
+	       call_name(ev->ioctl_nr, cbuf, sizeof(cbuf)), ev->pid, ev->tid);
+	json_string(ev->comm);
+	printf(", \"flags\": %u, \"requested\": %" PRIu64 ", \"sent\": %" PRIu64
+	       ", \"zc_bytes\": %" PRIu64 ", \"copied_bytes\": %" PRIu64
+	       ", \"duration_ns\": %" PRIu64 ", \"errno\": %u, \"error\": ",
+	       ev->flags, ev->requested, ev->sent, ev->zc_bytes, ev->copied_bytes, ev->duration_ns,
+	       ev->err);
+	if (ev->err)
+		printf("\"%s\"", errno_name(ev->err, ebuf, sizeof(ebuf)));
+	else
+		printf("null");
+	printf(", \"dropped\": %u}\n", ev->dropped);
+}
+
+struct monitor_out {
+	int json;
+	int limited; /* --count given: stop after @left more events */
+	uint64_t left;
+	int done;
+};
+
+static int print_event(const struct zc_event *ev, void *arg)
+{
+	struct monitor_out *out = arg;
+
+	if (out->json)
+		event_json(ev);
+	else
+		event_text(ev);
+	if (out->limited && --out->left == 0)
+		out->done = 1;
+	return out->done; /* non-zero stops zc_monitor_read() */
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/*
+ * SIGINT and SIGTERM are blocked but while waiting in ppoll(), which
+ * unblocks them atomically: a signal then always ends the wait, never
+ * slips in between the check of @stop and the wait.
+ */
+static int catch_signals(sigset_t *waitmask)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &block, waitmask) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGTERM, &sa, NULL) < 0)
+		return -1;
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGTERM);
+	return 0;
+}
+
+static int monitor_loop(struct zc_monitor *m, struct monitor_out *out, const sigset_t *waitmask)
+{
+	struct pollfd pfd = { .fd = zc_monitor_fd(m), .events = POLLIN };
+
+	while (!stop) {
+		int n = ppoll(&pfd, 1, NULL, waitmask);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "zcopy: monitor: poll: %s\n", strerror(errno));
+			return 1;
+		}
+		n = zc_monitor_read(m, print_event, out);
+		if (out->done)
+			return 0;
+		if (n < 0 && errno == ENOBUFS) {
+			/* The kernel dropped what did not fit; go on. */
+			fprintf(stderr, "zcopy: monitor: events lost (receive buffer overflow)\n");
+			continue;
+		}
+		if (n < 0 && errno != EINTR)
+			return nl_failed("monitor");
+	}
+	return 0;
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "count", required_argument, NULL, 'c' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	struct monitor_out out = { 0 };
+	struct zc_monitor *m;
+	sigset_t waitmask;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jc:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			out.json = 1;
+			break;
+		case 'c':
+			if (parse_size(optarg, &out.left) || !out.left)
+				return usage_error("bad count '%s'", optarg);
+			out.limited = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("%s", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("monitor takes no argument ('%s')", argv[optind]);
+	/* A line as soon as its event comes, also into a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (catch_signals(&waitmask) < 0) {
+		fprintf(stderr, "zcopy: monitor: signals: %s\n", strerror(errno));
+		return 1;
+	}
+	m = zc_monitor_open();
+	if (!m)
+		return nl_failed("monitor");
+	ret = monitor_loop(m, &out, &waitmask);
+	zc_monitor_close(m);
+	return ret;
+}
+
+/* A setting: a plain decimal number, 1 to @max. */
+static int parse_setting(const char *s, uint32_t max, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	static const struct option opts[] = { { "events-rate", required_argument, NULL, 'r' },
+					      { "events-burst", required_argument, NULL, 'b' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	struct zc_config cfg = { 0 };
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "r:b:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			if (parse_setting(optarg, ZCOPY_EVENTS_RATE_MAX, &cfg.events_rate))
+				return usage_error("bad events rate '%s' (1 to 1000000)", optarg);
+			break;
+		case 'b':
+			if (parse_setting(optarg, ZCOPY_EVENTS_BURST_MAX, &cfg.events_burst))
+				return usage_error("bad events burst '%s' (1 to 1000000)", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("%s", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("config takes no argument ('%s')", argv[optind]);
+	/* Zero fields are left as they are: set only what was given. */
+	if (cfg.events_rate || cfg.events_burst)
+		return zc_config_set(&cfg) < 0 ? nl_failed("config") : 0;
+	if (zc_config_get(&cfg) < 0)
+		return nl_failed("config");
+	printf("events_rate: %" PRIu32 "\nevents_burst: %" PRIu32 "\n", cfg.events_rate,
+	       cfg.events_burst);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -332,5 +713,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "send"))
 		return cmd_send(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "monitor"))
+		return cmd_monitor(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "config"))
+		return cmd_config(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", argv[1]);
 }
