@@ -103,6 +103,7 @@ void test_fsmatrix(void);
 void test_tls(void);
 void test_faults(void);
 void test_sendv(void);
+void test_stats(void);
 void test_nlfuzz(void);
 int sink_main(int argc, char **argv);
 int zcfuse_main(int argc, char **argv);

@@ -398,6 +398,76 @@ check "zcopy send --offset past end of /dev/loop0 exits 1, saying so" fails_with
 	'zcopy: /dev/loop0: offset 269484032 is past the end of the file (268435456 bytes)' \
 	zcopy send --offset 257M /dev/loop0 127.0.0.1:9
 
+# ---- the CLI: stats, monitor, config (the generic netlink family) --------
+# zctest's own transfers are counted by now.
+stats_text() {
+	zcopy stats >/tmp/stats.out || return 1
+	sed 's/^/# /' /tmp/stats.out
+	[ "$(head -n 1 /tmp/stats.out)" = "zcopy statistics:" ] &&
+		grep -qE '^     bytes_zc: [0-9]+$' /tmp/stats.out
+}
+check "zcopy stats prints bytes_zc, shaped as ethtool -S" stats_text
+stats_json() {
+	zcopy stats --json >/tmp/stats.json || return 1
+	sed 's/^/# /' /tmp/stats.json
+	[ "$(wc -l </tmp/stats.json)" = 1 ] &&
+		grep -qE '^\{"counters": \{.*"bytes_zc": [0-9]+.*\}, "errors": \{.*\}\}$' /tmp/stats.json
+}
+check "zcopy stats --json prints one object with bytes_zc" stats_json
+config_default() {
+	[ "$(zcopy config | tr '\n' ' ')" = "events_rate: 1000 events_burst: 1000 " ]
+}
+check "zcopy config prints the default settings" config_default
+stats_reset() {
+	[ -z "$(zcopy stats --reset)" ] && zcopy stats | grep -qx '     calls_sendfile: 0'
+}
+check "zcopy stats --reset exits 0 and prints nothing; calls_sendfile is 0" stats_reset
+check "zcopy stats --reset without CAP_NET_ADMIN exits 1, saying so" fails_with \
+	'zcopy: stats --reset: Operation not permitted (needs CAP_NET_ADMIN)' \
+	/zc/zctest nocap zcopy stats --reset
+check "zcopy monitor without CAP_NET_ADMIN exits 1, saying so" fails_with \
+	'zcopy: monitor: Operation not permitted (needs CAP_NET_ADMIN)' \
+	/zc/zctest nocap zcopy monitor
+# monitor_case NAME REGEX [ARGS...]: zcopy monitor --count 1 ARGS prints
+# one line matching REGEX for a `zcopy send` of /tmp/cli.bin. Sends are
+# repeated until the monitor has one: it may join after the first.
+monitor_case() {
+	name=$1
+	re=$2
+	shift 2
+	zcopy monitor --count 1 "$@" >/tmp/monitor.out 2>&1 &
+	mon=$!
+	i=0
+	while kill -0 $mon 2>/dev/null && [ $i -lt 20 ]; do
+		start_sink 9020
+		zcopy send --quiet /tmp/cli.bin 127.0.0.1:9020
+		wait $sink
+		i=$((i + 1))
+	done
+	kill $mon 2>/dev/null
+	wait $mon
+	rc=$?
+	sed 's/^/# /' /tmp/monitor.out
+	if [ $rc = 0 ] && [ "$(wc -l </tmp/monitor.out)" = 1 ] && grep -qE "$re" /tmp/monitor.out; then
+		ok "$name"
+	else
+		notok "$name (exit $rc)"
+	fi
+}
+monitor_case "zcopy monitor --count 1 prints a line for a transfer" \
+	'^sendfile pid [0-9]+ tid [0-9]+ comm zcopy sent 3000001/3000001 zc 3000001 copied 0 [0-9.]+us ok$'
+monitor_case "zcopy monitor --json --count 1 prints an object for a transfer" \
+	'^\{"call": "sendfile", "pid": [0-9]+, .*"comm": "zcopy", .*"sent": 3000001, "zc_bytes": 3000001, "copied_bytes": 0, .*"error": null, "dropped": 0\}$' \
+	--json
+monitor_term() {
+	zcopy monitor >/dev/null &
+	mon=$!
+	sleep 0.5
+	kill -TERM $mon
+	wait $mon
+}
+check "zcopy monitor exits 0 on SIGTERM" monitor_term
+
 # ---- examples/zchttpd.c: an HTTP server, one zc_sendv() per response -----
 # Debian's curl against zchttpd over loopback: whole files (checksums taken
 # at the client), HEAD, single ranges against cuts of the file, errors,
