@@ -147,6 +147,9 @@ ssize_t zc_send_response(int out_fd, const void *header, size_t hlen, int fd, of
  * These calls speak netlink (through libmnl) to the module's generic
  * netlink family, in the calling thread's network namespace. The family
  * is resolved by name on each open; ENOENT: the module is not loaded.
+ * Each call opens a netlink socket of its own and closes it again, so
+ * they may be called from any thread; a struct zc_monitor is used by one
+ * thread at a time. A reply the library cannot parse is EPROTO.
  */
 
 /* Slots of struct zc_counters. */
@@ -275,7 +278,9 @@ int zc_monitor_fd(const struct zc_monitor *m);
  * Return: the number of events delivered (>= 0), @cb's non-zero value,
  * or -1 with errno set: ENOBUFS when the socket's receive buffer
  * overflowed and events were lost (the subscription stays usable),
- * EAGAIN when non-blocking and nothing is waiting.
+ * EAGAIN when non-blocking and nothing is waiting. A positive return
+ * does not tell a count from @cb's value: a @cb that stops says so in
+ * @arg. Events after the one that stopped, in the same message, are lost.
  */
 int zc_monitor_read(struct zc_monitor *m, int (*cb)(const struct zc_event *ev, void *arg),
 		    void *arg);
