@@ -452,12 +452,13 @@ retry:
 }
 
 /*
- * @pages pages of @folio, from page @index of the file, went into a
- * batch: count them as found in the cache or read in, and trace it.
+ * @pages pages of a folio (the zero page for a tmpfs @hole), from page
+ * @index of the file, went into a batch: count them as found in the
+ * cache or read in, and trace it.
  */
 static void zcopy_folio_added(struct zcopy_call *call, struct inode *inode,
-			      struct folio *folio, pgoff_t index,
-			      unsigned int pages, bool read_in)
+			      pgoff_t index, unsigned int pages, bool read_in,
+			      bool hole)
 {
 	if (call) {
 		if (read_in)
@@ -466,7 +467,7 @@ static void zcopy_folio_added(struct zcopy_call *call, struct inode *inode,
 			call->pages_cached += pages;
 	}
 	trace_zcopy_folio(inode, index, pages,
-			  zcopy_is_zero_folio(folio) ? ZCOPY_FOLIO_HOLE :
+			  hole ? ZCOPY_FOLIO_HOLE :
 			  read_in ? ZCOPY_FOLIO_READ : ZCOPY_FOLIO_CACHED);
 }
 
@@ -540,13 +541,15 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 			struct folio *folio = folios[i];
 			unsigned int nr0_folio = b->nr;
 			size_t off, want, added;
+			bool hole;
 
 			/* What the batch cannot take goes back. */
 			if (!len || b->nr == b->max || pos >= isize || err) {
 				folio_put(folio);
 				continue;
 			}
-			if (zcopy_is_zero_folio(folio)) {
+			hole = zcopy_is_zero_folio(folio);
+			if (hole) {
 				off = offset_in_page(pos);
 			} else {
 				off = pos - folio_pos(folio);
@@ -568,8 +571,8 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 				err = -EIO;
 				continue;
 			}
-			zcopy_folio_added(call, inode, folio, pos >> PAGE_SHIFT,
-					  b->nr - nr0_folio, read_in);
+			zcopy_folio_added(call, inode, pos >> PAGE_SHIFT,
+					  b->nr - nr0_folio, read_in, hole);
 			pos += added;
 			len -= added;
 			if (added < want)

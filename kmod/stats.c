@@ -58,9 +58,8 @@ struct zcopy_net *zcopy_net(const struct net *net)
  * @ioctl_nr: _IOC_NR() of its ioctl.
  * @flags: its flags, as the caller passed them.
  *
- * The start time is taken only if someone in the caller's namespace
- * listens for events now (the socket's namespace is not known yet; it is
- * nearly always the same).
+ * The start time is taken, and the call's event will be sent, only if
+ * someone listens for events now: one check per call, here.
  */
 void zcopy_call_begin(struct zcopy_call *c, unsigned int ioctl_nr, u32 flags)
 {
@@ -83,8 +82,9 @@ void zcopy_call_started(struct zcopy_call *c, struct socket *sock)
 	if (!c)
 		return;
 	c->net = sock_net(sock->sk);
+	c->zn = zcopy_net(c->net);
 	c->in_flight = true;
-	this_cpu_inc(zcopy_net(c->net)->pcpu->v[ZCOPY_A_STATS_IN_FLIGHT]);
+	this_cpu_inc(c->zn->pcpu->v[ZCOPY_A_STATS_IN_FLIGHT]);
 }
 
 /*
@@ -148,10 +148,9 @@ static void zcopy_call_event(struct net *net, struct zcopy_net *zn,
  */
 void zcopy_call_end(struct zcopy_call *c, struct file *out, long ret)
 {
-	struct socket *sock = out ? sock_from_file(out) : NULL;
-	struct net *net = sock ? sock_net(sock->sk) : current->nsproxy->net_ns;
-	struct zcopy_net *zn = zcopy_net(net);
-	struct zcopy_counters __percpu *p = zn->pcpu;
+	struct zcopy_counters __percpu *p;
+	struct zcopy_net *zn;
+	struct net *net;
 	u64 copied = 0;
 	int i;
 
@@ -159,8 +158,18 @@ void zcopy_call_end(struct zcopy_call *c, struct file *out, long ret)
 		     ZCOPY_A_STATS_BYTES_COPIED_MEMORY + ZCOPY_COPIED_NO_CACHE ||
 		     ZCOPY_A_STATS_BYTES_COPIED_SOCKET !=
 		     ZCOPY_A_STATS_BYTES_COPIED_MEMORY + ZCOPY_COPIED_SOCKET);
-	if (c->in_flight)
-		this_cpu_dec(zcopy_net(c->net)->pcpu->v[ZCOPY_A_STATS_IN_FLIGHT]);
+	if (c->in_flight) {
+		/* The socket's: the common case, already looked up. */
+		net = c->net;
+		zn = c->zn;
+		this_cpu_dec(zn->pcpu->v[ZCOPY_A_STATS_IN_FLIGHT]);
+	} else {
+		struct socket *sock = out ? sock_from_file(out) : NULL;
+
+		net = sock ? sock_net(sock->sk) : current->nsproxy->net_ns;
+		zn = zcopy_net(net);
+	}
+	p = zn->pcpu;
 	this_cpu_inc(p->v[c->ioctl_nr == _IOC_NR(ZCOPY_IOC_SENDV) ?
 			  ZCOPY_A_STATS_CALLS_SENDV :
 			  ZCOPY_A_STATS_CALLS_SENDFILE]);
@@ -193,7 +202,7 @@ void zcopy_call_end(struct zcopy_call *c, struct file *out, long ret)
 	}
 	trace_zcopy_call(c->ioctl_nr, ret, c->requested, c->zc_bytes, copied,
 			 c->pages_cached, c->pages_read);
-	if (unlikely(zcopy_genl_listening(net)))
+	if (unlikely(c->start))
 		zcopy_call_event(net, zn, c, ret);
 }
 

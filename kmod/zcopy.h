@@ -198,12 +198,13 @@ enum zcopy_copy_why {
 /**
  * struct zcopy_call - one SENDFILE or SENDV call, as it is counted
  * @start: ktime_get_ns() at the call's entry when someone was listening
- *	for events then, else 0 (no clock read for nobody).
+ *	for events then, else 0: no clock read, and no event, for nobody.
  * @ioctl_nr: _IOC_NR() of the call's ioctl.
  * @flags: the call's ZCOPY_SEND_* flags.
- * @in_flight: counted in %ZCOPY_A_STATS_IN_FLIGHT of @net.
- * @net: the namespace @in_flight was counted in (no reference: the
- *	call's socket holds one until zcopy_call_end()).
+ * @in_flight: counted in %ZCOPY_A_STATS_IN_FLIGHT of @zn.
+ * @net: the namespace of the call's socket, once known (no reference:
+ *	the socket holds one until zcopy_call_end()).
+ * @zn: zcopy's state in @net.
  * @requested: bytes asked for.
  * @zc_bytes: bytes sent by reference.
  * @copied: bytes sent that were copied, by enum zcopy_copy_why.
@@ -221,6 +222,7 @@ struct zcopy_call {
 	bool in_flight;
 	u32 flags;
 	struct net *net;
+	struct zcopy_net *zn;
 	u64 requested;
 	u64 zc_bytes;
 	u64 copied[ZCOPY_COPIED_WHY];

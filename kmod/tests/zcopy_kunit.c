@@ -1177,6 +1177,7 @@ static long zt_call_on_cpu(void *data)
 	c.pages_cached = a->cached;
 	if (a->start_only || a->end_only) {
 		c.net = &init_net;
+		c.zn = zcopy_net(&init_net);
 		c.in_flight = true;
 	}
 	if (a->start_only) {

@@ -32,10 +32,10 @@
 
 /*
  * The multicast group of events: one ZCOPY_CMD_EVENT per finished
- * SENDFILE or SENDV call. Joining it needs CAP_NET_ADMIN in the user
- * namespace that owns the network namespace: events name other users'
- * processes and the sizes of their transfers, which /proc/PID/io also
- * shows only to their owner.
+ * SENDFILE or SENDV call that began while someone listened. Joining it
+ * needs CAP_NET_ADMIN in the user namespace that owns the network
+ * namespace: events name other users' processes and the sizes of their
+ * transfers, which /proc/PID/io also shows only to their owner.
  */
 #define ZCOPY_MCGRP_EVENTS	"events"
 

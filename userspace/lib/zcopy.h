@@ -253,7 +253,7 @@ struct zc_monitor;
  * zc_monitor_open() - subscribe to the events of this network namespace
  *
  * Joins the family's "events" multicast group: CAP_NET_ADMIN is needed
- * (EPERM). Events of calls that end after this returns are delivered.
+ * (EPERM). Events of calls that begin after this returns are delivered.
  *
  * Return: the subscription, or NULL with errno set.
  */
