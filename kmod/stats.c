@@ -16,15 +16,15 @@
  * Cost on the data path: the counters are per CPU (struct zcopy_counters),
  * added to with this_cpu_add(), one instruction each on x86 and no shared
  * cache line written, a dozen per call. Nothing else happens unless someone
- * listens for events: the check is one read of the group's listener bitmap
- * (genl_has_listeners()), and only then is the clock read and the rate
- * limit's lock taken.
+ * listens for events (zcopy_events_wanted(): two words read), and only
+ * then is the clock read and the rate limit's lock taken.
  *
  * Lifetime: struct zcopy_net is allocated by the network namespace core
  * for every namespace (pernet_operations with .id and .size) and its
  * per-CPU counters are allocated and freed with it. A call reaches its
  * namespace through the socket it holds, which holds the namespace.
  */
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/percpu.h>
 #include <linux/nsproxy.h>
@@ -52,6 +52,32 @@ struct zcopy_net *zcopy_net(const struct net *net)
 	return net_generic(net, zcopy_net_id);
 }
 
+/*
+ * Whether anyone listens for events, as last seen, and when (jiffies).
+ * Netlink keeps the groups' listeners in one bitmap for all namespaces,
+ * and asking it on every call cost the benchmark's 4 KiB calls several
+ * per cent under QEMU (six more cache lines and pages touched per call).
+ * So it is asked at most once per clock tick, by whichever call comes
+ * first: in the steady state every call only reads these two words, and
+ * they are written only when a tick has passed. A listener that has just
+ * joined gets the events of calls that begin a tick later
+ * (zc_monitor_open() waits that long before it returns).
+ */
+static unsigned long zcopy_listen_seen;
+static bool zcopy_listen_cached;
+
+static bool zcopy_events_wanted(void)
+{
+	unsigned long now = jiffies;
+
+	if (unlikely(now != READ_ONCE(zcopy_listen_seen))) {
+		WRITE_ONCE(zcopy_listen_cached,
+			   zcopy_genl_listening(current->nsproxy->net_ns));
+		WRITE_ONCE(zcopy_listen_seen, now);
+	}
+	return READ_ONCE(zcopy_listen_cached);
+}
+
 /**
  * zcopy_call_begin - a SENDFILE or SENDV call enters
  * @c: the call's record, on the caller's stack.
@@ -59,14 +85,14 @@ struct zcopy_net *zcopy_net(const struct net *net)
  * @flags: its flags, as the caller passed them.
  *
  * The start time is taken, and the call's event will be sent, only if
- * someone listens for events now: one check per call, here.
+ * someone listens for events now (zcopy_events_wanted()).
  */
 void zcopy_call_begin(struct zcopy_call *c, unsigned int ioctl_nr, u32 flags)
 {
 	memset(c, 0, sizeof(*c));
 	c->ioctl_nr = ioctl_nr;
 	c->flags = flags;
-	if (zcopy_genl_listening(current->nsproxy->net_ns))
+	if (unlikely(zcopy_events_wanted()))
 		c->start = ktime_get_ns();
 }
 
@@ -117,8 +143,9 @@ static bool zcopy_event_allowed(struct zcopy_net *zn, u64 now)
  * zcopy_call_end() (the benchmark's 4 KiB calls pay for every register
  * it saves).
  */
-static noinline void zcopy_call_event(struct net *net, struct zcopy_net *zn,
-			     const struct zcopy_call *c, long ret)
+static noinline void zcopy_call_event(struct net *net,
+				      struct zcopy_net *zn,
+				      const struct zcopy_call *c, long ret)
 {
 	u64 now = ktime_get_ns();
 	u32 dropped;

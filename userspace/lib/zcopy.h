@@ -253,7 +253,8 @@ struct zc_monitor;
  * zc_monitor_open() - subscribe to the events of this network namespace
  *
  * Joins the family's "events" multicast group: CAP_NET_ADMIN is needed
- * (EPERM). Events of calls that begin after this returns are delivered.
+ * (EPERM). Events of calls that begin after this returns are delivered:
+ * it waits 25 ms after joining for the module to notice the listener.
  *
  * Return: the subscription, or NULL with errno set.
  */

@@ -570,6 +570,13 @@ ZC_API struct zc_monitor *zc_monitor_open(void)
 				  sizeof(m->nl.events_grp)) < 0)
 		goto fail_close;
 	monitor_rcvbuf(&m->nl);
+	/*
+	 * The module looks for listeners at most once per clock tick (1 to
+	 * 10 ms), so that calls pay nothing while nobody listens: wait two
+	 * ticks at the slowest, and every call that begins after this
+	 * returns is seen.
+	 */
+	nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000 * 1000 }, NULL);
 	return m;
 
 fail_close:
