@@ -158,10 +158,14 @@ static noinline void zcopy_call_event(struct net *net,
 			this_cpu_inc(zn->pcpu->v[ZCOPY_A_STATS_EVENTS_SENT]);
 			return;
 		}
-		/* -ESRCH: the last listener left meanwhile; nobody missed it. */
-		atomic_add(dropped, &zn->ev_dropped);
+		/*
+		 * -ESRCH: nobody listens in this namespace (the last listener
+		 * left): nobody missed this event, and nobody is left to be
+		 * told of the earlier ones.
+		 */
 		if (err == -ESRCH)
 			return;
+		atomic_add(dropped, &zn->ev_dropped);
 	}
 	atomic_inc(&zn->ev_dropped);
 	this_cpu_inc(zn->pcpu->v[ZCOPY_A_STATS_EVENTS_DROPPED]);
@@ -276,7 +280,8 @@ void zcopy_stats_sum(struct zcopy_net *zn, struct zcopy_counters *sum)
  * The per-CPU counters are never written from here (a remote write would
  * race with the owning CPU's this_cpu_add()): the current sums become the
  * base that zcopy_stats_sum() subtracts. In-flight calls are a level and
- * are not reset.
+ * are not reset. The count of events dropped since the last one sent
+ * starts again from zero too.
  *
  * Context: under the generic netlink mutex.
  * Return: 0, or -ENOMEM (nothing reset).
@@ -291,6 +296,7 @@ int zcopy_stats_reset(struct zcopy_net *zn)
 	memset(&zn->base, 0, sizeof(zn->base));
 	zcopy_stats_sum(zn, now);
 	zn->base = *now;
+	atomic_set(&zn->ev_dropped, 0);
 	kfree(now);
 	return 0;
 }

@@ -187,8 +187,10 @@ enum zcopy_error_attr {
  * @ZCOPY_A_EVENT_ERRNO: u32, the errno the call returned (positive), or
  *	0 if it succeeded (sent bytes, or 0 at end of file).
  * @ZCOPY_A_EVENT_DROPPED: u32, events of this namespace dropped since
- *	the previous event sent (%ZCOPY_A_STATS_EVENTS_DROPPED counts them
- *	all); present only when not zero.
+ *	the previous event sent, the last %ZCOPY_CMD_STATS_RESET, or the
+ *	last time an event found nobody listening
+ *	(%ZCOPY_A_STATS_EVENTS_DROPPED counts them all); present only when
+ *	not zero.
  */
 enum zcopy_event_attr {
 	ZCOPY_A_EVENT_UNSPEC,
