@@ -113,9 +113,11 @@ fault:
 
 /*
  * A call that failed on its argument, before any descriptor was looked
- * up: counted in the caller's namespace.
+ * up: counted in the caller's namespace. Out of line and cold, so that
+ * the ioctl's own path stays small enough to be inlined into
+ * zcopy_ioctl().
  */
-static long zcopy_call_refused(struct zcopy_call *call, long err)
+static noinline __cold long zcopy_call_refused(struct zcopy_call *call, long err)
 {
 	zcopy_call_end(call, NULL, err);
 	return err;

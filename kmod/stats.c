@@ -39,18 +39,7 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-static unsigned int zcopy_net_id __read_mostly;
-
-/**
- * zcopy_net - zcopy's state in @net
- * @net: a live network namespace.
- *
- * Return: the state, which lives as long as @net.
- */
-struct zcopy_net *zcopy_net(const struct net *net)
-{
-	return net_generic(net, zcopy_net_id);
-}
+unsigned int zcopy_net_id __read_mostly;
 
 /*
  * Whether anyone listens for events, as last seen, and when (jiffies).
@@ -58,59 +47,29 @@ struct zcopy_net *zcopy_net(const struct net *net)
  * and asking it on every call cost the benchmark's 4 KiB calls several
  * per cent under QEMU (six more cache lines and pages touched per call).
  * So it is asked at most once per clock tick, by whichever call comes
- * first: in the steady state every call only reads these two words, and
- * they are written only when a tick has passed. A listener that has just
- * joined gets the events of calls that begin a tick later
- * (zc_monitor_open() waits that long before it returns).
+ * first: in the steady state every call only reads these two words
+ * (zcopy_events_wanted()), and they are written only when a tick has
+ * passed. A listener that has just joined gets the events of calls that
+ * begin a tick later (zc_monitor_open() waits that long before it
+ * returns).
  */
-static unsigned long zcopy_listen_seen;
-static bool zcopy_listen_cached;
-
-static bool zcopy_events_wanted(void)
-{
-	unsigned long now = jiffies;
-
-	if (unlikely(now != READ_ONCE(zcopy_listen_seen))) {
-		WRITE_ONCE(zcopy_listen_cached,
-			   zcopy_genl_listening(current->nsproxy->net_ns));
-		WRITE_ONCE(zcopy_listen_seen, now);
-	}
-	return READ_ONCE(zcopy_listen_cached);
-}
+unsigned long zcopy_listen_seen;
+bool zcopy_listen_cached;
 
 /**
- * zcopy_call_begin - a SENDFILE or SENDV call enters
- * @c: the call's record, on the caller's stack.
- * @ioctl_nr: _IOC_NR() of its ioctl.
- * @flags: its flags, as the caller passed them.
+ * zcopy_events_check - ask netlink whether anyone listens for events
+ * @now: jiffies, which zcopy_events_wanted() found past the last look.
  *
- * The start time is taken, and the call's event will be sent, only if
- * someone listens for events now (zcopy_events_wanted()).
+ * Return: whether a listener is there, as zcopy_events_wanted() will
+ * answer until the next tick.
  */
-void zcopy_call_begin(struct zcopy_call *c, unsigned int ioctl_nr, u32 flags)
+bool zcopy_events_check(unsigned long now)
 {
-	memset(c, 0, sizeof(*c));
-	c->ioctl_nr = ioctl_nr;
-	c->flags = flags;
-	if (unlikely(zcopy_events_wanted()))
-		c->start = ktime_get_ns();
-}
+	bool listening = zcopy_genl_listening(current->nsproxy->net_ns);
 
-/**
- * zcopy_call_started - the call passed its checks and starts sending
- * @c: the call, or NULL.
- * @sock: its socket, held by the caller until zcopy_call_end().
- *
- * Counts the call in %ZCOPY_A_STATS_IN_FLIGHT of the socket's namespace.
- */
-void zcopy_call_started(struct zcopy_call *c, struct socket *sock)
-{
-	if (!c)
-		return;
-	c->net = sock_net(sock->sk);
-	c->zn = zcopy_net(c->net);
-	c->in_flight = true;
-	this_cpu_inc(c->zn->pcpu->v[ZCOPY_A_STATS_IN_FLIGHT]);
+	WRITE_ONCE(zcopy_listen_cached, listening);
+	WRITE_ONCE(zcopy_listen_seen, now);
+	return listening;
 }
 
 /*
@@ -188,6 +147,7 @@ void zcopy_call_end(struct zcopy_call *c, struct file *out, long ret)
 	u64 copied = 0;
 	int i;
 
+	BUILD_BUG_ON(ZCOPY_COPIED_WHY != 4);
 	BUILD_BUG_ON(ZCOPY_A_STATS_BYTES_COPIED_NO_CACHE !=
 		     ZCOPY_A_STATS_BYTES_COPIED_MEMORY + ZCOPY_COPIED_NO_CACHE ||
 		     ZCOPY_A_STATS_BYTES_COPIED_SOCKET !=
@@ -216,16 +176,17 @@ void zcopy_call_end(struct zcopy_call *c, struct file *out, long ret)
 		else
 			this_cpu_inc(p->v[ZCOPY_A_STATS_ERRORS_OTHER]);
 	}
+	c->zc_bytes = 0;
 	if (ret > 0) {
+		/* What was not copied was lent: the data path counts copies. */
+		copied = c->copied[0] + c->copied[1] + c->copied[2] +
+			 c->copied[3];
+		c->zc_bytes = ret - copied;
 		this_cpu_add(p->v[ZCOPY_A_STATS_BYTES_SENT], ret);
 		this_cpu_add(p->v[ZCOPY_A_STATS_BYTES_ZC], c->zc_bytes);
-		for (i = 0; i < ZCOPY_COPIED_WHY; i++) {
-			if (!c->copied[i])
-				continue;
-			copied += c->copied[i];
+		for (i = 0; unlikely(copied) && i < ZCOPY_COPIED_WHY; i++)
 			this_cpu_add(p->v[ZCOPY_A_STATS_BYTES_COPIED_MEMORY + i],
 				     c->copied[i]);
-		}
 	}
 	if (c->pages_cached)
 		this_cpu_add(p->v[ZCOPY_A_STATS_PAGES_CACHED], c->pages_cached);

@@ -145,11 +145,15 @@ static void zcopy_xfer_count(struct zcopy_xfer *x, size_t sent, bool by_ref,
 	file = sent - copies;
 	trace_zcopy_batch(b->nr, b->len, sent, by_ref ? file : 0,
 			  by_ref ? copies : sent, more);
-	x->zc_bytes += by_ref ? file : 0;
-	x->copied_bytes += by_ref ? copies : sent;
-	if (!x->call)
+	if (likely(by_ref)) {
+		x->zc_bytes += file;
+		x->copied_bytes += copies;
+	} else {
+		x->copied_bytes += sent;
+	}
+	/* The call's own counts need only the copies: the rest was lent. */
+	if (likely(by_ref && !copies) || !x->call)
 		return;
-	x->call->zc_bytes += by_ref ? file : 0;
 	x->call->copied[ZCOPY_COPIED_MEMORY] += mem;
 	x->call->copied[ZCOPY_COPIED_NO_CACHE] += copies - mem;
 	if (!by_ref)

@@ -39,11 +39,18 @@
 #include <linux/errno.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/net.h>
+#include <linux/percpu.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
 #include <linux/types.h>
+#include <net/netns/generic.h>
+#include <net/sock.h>
 
 #include <linux/zcopy.h>
 #include <linux/zcopy_netlink.h>
@@ -199,14 +206,16 @@ enum zcopy_copy_why {
  * struct zcopy_call - one SENDFILE or SENDV call, as it is counted
  * @start: ktime_get_ns() at the call's entry when someone was listening
  *	for events then, else 0: no clock read, and no event, for nobody.
- * @ioctl_nr: _IOC_NR() of the call's ioctl.
- * @flags: the call's ZCOPY_SEND_* flags.
- * @in_flight: counted in %ZCOPY_A_STATS_IN_FLIGHT of @zn.
+ * @zn: zcopy's state in @net, once the socket is known (@in_flight).
  * @net: the namespace of the call's socket, once known (no reference:
  *	the socket holds one until zcopy_call_end()).
- * @zn: zcopy's state in @net.
+ * @ioctl_nr: _IOC_NR() of the call's ioctl.
+ * @in_flight: counted in %ZCOPY_A_STATS_IN_FLIGHT of @zn; @zn and @net
+ *	are set.
+ * @flags: the call's ZCOPY_SEND_* flags.
+ * @zc_bytes: bytes sent by reference: set by zcopy_call_end(), the bytes
+ *	sent less @copied (the data path counts only the copies).
  * @requested: bytes asked for.
- * @zc_bytes: bytes sent by reference.
  * @copied: bytes sent that were copied, by enum zcopy_copy_why.
  * @pages_cached: page-cache pages found uptodate (pages.c).
  * @pages_read: pages read in, or waited for, by the call.
@@ -215,16 +224,19 @@ enum zcopy_copy_why {
  *
  * Lives on the ioctl's stack; written only by the calling task, so it
  * needs no lock. stats.c adds it to the per-CPU counters at the end.
+ * @zn and @net are not cleared at the start: only @in_flight says they
+ * hold anything, and @zc_bytes is set at the end: the rest is cleared
+ * field by field, a few stores.
  */
 struct zcopy_call {
 	u64 start;
+	struct zcopy_net *zn;
+	struct net *net;
 	u16 ioctl_nr;
 	bool in_flight;
 	u32 flags;
-	struct net *net;
-	struct zcopy_net *zn;
-	u64 requested;
 	u64 zc_bytes;
+	u64 requested;
 	u64 copied[ZCOPY_COPIED_WHY];
 	u32 pages_cached;
 	u32 pages_read;
@@ -419,9 +431,81 @@ static inline unsigned int zcopy_user_errno(long err)
 	return -err;
 }
 
-struct zcopy_net *zcopy_net(const struct net *net);
-void zcopy_call_begin(struct zcopy_call *c, unsigned int ioctl_nr, u32 flags);
-void zcopy_call_started(struct zcopy_call *c, struct socket *sock);
+extern unsigned int zcopy_net_id;
+
+/**
+ * zcopy_net - zcopy's state in @net
+ * @net: a live network namespace.
+ *
+ * Return: the state, which lives as long as @net.
+ */
+static inline struct zcopy_net *zcopy_net(const struct net *net)
+{
+	return net_generic(net, zcopy_net_id);
+}
+
+bool zcopy_events_check(unsigned long now);
+extern unsigned long zcopy_listen_seen;
+extern bool zcopy_listen_cached;
+
+/*
+ * Whether anyone listens for events, as last seen (zcopy_events_check(),
+ * at most once per clock tick): in the steady state, two words read.
+ */
+static inline bool zcopy_events_wanted(void)
+{
+	unsigned long now = jiffies;
+
+	if (unlikely(now != READ_ONCE(zcopy_listen_seen)))
+		return zcopy_events_check(now);
+	return READ_ONCE(zcopy_listen_cached);
+}
+
+/**
+ * zcopy_call_begin - a SENDFILE or SENDV call enters
+ * @c: the call's record, on the caller's stack.
+ * @ioctl_nr: _IOC_NR() of its ioctl.
+ * @flags: its flags, as the caller passed them.
+ *
+ * The start time is taken, and the call's event will be sent, only if
+ * someone listens for events now (zcopy_events_wanted()). Inline, with
+ * zcopy_call_started(): each small call passes here, and the two together
+ * are a dozen stores and loads, less than a function call's own cost.
+ */
+static inline void zcopy_call_begin(struct zcopy_call *c,
+				    unsigned int ioctl_nr, u32 flags)
+{
+	c->requested = 0;
+	memset(c->copied, 0, sizeof(c->copied));
+	c->pages_cached = 0;
+	c->pages_read = 0;
+	c->ra_sync = 0;
+	c->ra_async = 0;
+	c->ioctl_nr = ioctl_nr;
+	c->flags = flags;
+	c->in_flight = false;
+	c->start = unlikely(zcopy_events_wanted()) ? ktime_get_ns() : 0;
+}
+
+/**
+ * zcopy_call_started - the call passed its checks and starts sending
+ * @c: the call, or NULL.
+ * @sock: its socket, held by the caller until zcopy_call_end().
+ *
+ * Counts the call in %ZCOPY_A_STATS_IN_FLIGHT of the socket's namespace,
+ * which the call's end then reaches without looking it up again.
+ */
+static inline void zcopy_call_started(struct zcopy_call *c,
+				      struct socket *sock)
+{
+	if (!c)
+		return;
+	c->net = sock_net(sock->sk);
+	c->zn = zcopy_net(c->net);
+	c->in_flight = true;
+	this_cpu_inc(c->zn->pcpu->v[ZCOPY_A_STATS_IN_FLIGHT]);
+}
+
 void zcopy_call_end(struct zcopy_call *c, struct file *out, long ret);
 void zcopy_stats_sum(struct zcopy_net *zn, struct zcopy_counters *sum);
 int zcopy_stats_reset(struct zcopy_net *zn);
