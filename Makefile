@@ -32,7 +32,7 @@ LIB := $(B)/lib/libzcopy.so.$(VERSION)
 USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
 	     $(B)/bin/zchttpd $(B)/tests/zctest
 
-.PHONY: all module userspace check bench demo deps install install-module \
+.PHONY: all module userspace check bench bench-ab demo deps install install-module \
 	install-userspace dkms-install clean
 
 all: module userspace
@@ -88,6 +88,13 @@ check: deps
 bench: deps
 	$(MAKE) userspace $(ZCBENCH)
 	tests/bench/bench.sh
+
+# What a change costs, in guest instructions: zcopy.ko built from BASE (a
+# commit) and from the working tree, alternated in one guest under QEMU's
+# -icount (tests/bench/ab.sh). make bench-ab BASE=HEAD~1
+bench-ab: deps
+	$(MAKE) userspace $(ZCBENCH)
+	tests/bench/ab.sh $(BASE)
 
 demo: deps
 	$(MAKE) userspace $(ZCBENCH)

@@ -21,6 +21,7 @@ case $ZC_MODE in
 check) /zc/run.sh ;;
 demo) /zc/demo.sh ;;
 bench) /zc/bench.sh ;;
+ab) /zc/ab.sh ;;
 esac
 echo "ZCOPY-GUEST-DONE status=$?"
 sync

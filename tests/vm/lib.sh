@@ -165,7 +165,7 @@ build_initramfs() {
 	# for the suite's FUSE daemon (zcfuse.c).
 	add_modules "$moddir" "$root" veth loop overlay tls ctr gcm ghash-generic xfs configfs netconsole fuse || return 1
 
-	cp "$ZC_TOP"/tests/guest/*.sh "$ZC_TOP/tests/bench/guest/bench.sh" "$root/zc/"
+	cp "$ZC_TOP"/tests/guest/*.sh "$ZC_TOP"/tests/bench/guest/*.sh "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
 	chmod +x "$root/init" "$root"/zc/*.sh
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
@@ -188,8 +188,9 @@ boot_once() {
 	# panic_on_warn and oops=panic turn any kernel WARN or oops into a
 	# panic; panic=-1 reboots at once and -no-reboot makes every reboot,
 	# the guest's own `reboot -f` at the end included, an exit.
+	# shellcheck disable=SC2086 # ZC_QEMU_ARGS is a list
 	timeout -k 10 "$limit" qemu-system-x86_64 \
-		-accel tcg -cpu max -smp 2 -m "${ZC_GUEST_MEM:-2048}" \
+		-accel tcg -cpu max -smp 2 ${ZC_QEMU_ARGS:-} -m "${ZC_GUEST_MEM:-2048}" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$image" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic $append" \
