@@ -451,26 +451,6 @@ retry:
 	return n;
 }
 
-/*
- * @pages pages of a folio (the zero page for a tmpfs @hole), from page
- * @index of the file, went into a batch: count them as found in the
- * cache or read in, and trace it.
- */
-static void zcopy_folio_added(struct zcopy_call *call, struct inode *inode,
-			      pgoff_t index, unsigned int pages, bool read_in,
-			      bool hole)
-{
-	if (call) {
-		if (read_in)
-			call->pages_read += pages;
-		else
-			call->pages_cached += pages;
-	}
-	trace_zcopy_folio(inode, index, pages,
-			  hole ? ZCOPY_FOLIO_HOLE :
-			  read_in ? ZCOPY_FOLIO_READ : ZCOPY_FOLIO_CACHED);
-}
-
 /**
  * zcopy_batch_fill - pin the page-cache pages of the next part of a range
  * @b: the batch to fill: pages are appended after those it holds (a
@@ -507,7 +487,7 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 	/* Filled before it is read: not zeroed (CONFIG_INIT_STACK_ALL_ZERO). */
 	struct folio *folios[ZCOPY_LOOKUP_FOLIOS] __uninitialized;
 	bool aliased = mapping_writably_mapped(mapping);
-	unsigned int nr0 = b->nr;
+	unsigned int nr0 = b->nr, nr_read = 0;
 	size_t len0 = b->len;
 	int err = 0;
 
@@ -571,8 +551,13 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 				err = -EIO;
 				continue;
 			}
-			zcopy_folio_added(call, inode, pos >> PAGE_SHIFT,
-					  b->nr - nr0_folio, read_in, hole);
+			if (unlikely(read_in))
+				nr_read += b->nr - nr0_folio;
+			trace_zcopy_folio(inode, pos >> PAGE_SHIFT,
+					  b->nr - nr0_folio,
+					  hole ? ZCOPY_FOLIO_HOLE :
+					  read_in ? ZCOPY_FOLIO_READ :
+					  ZCOPY_FOLIO_CACHED);
 			pos += added;
 			len -= added;
 			if (added < want)
@@ -582,6 +567,11 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 			break;
 	}
 
+	/* Counted once per fill: what was not read in was in the cache. */
+	if (call) {
+		call->pages_read += nr_read;
+		call->pages_cached += b->nr - nr0 - nr_read;
+	}
 	/* A page that vanished past a shrinking i_size is end of file. */
 	if (b->nr == nr0 && err && pos < i_size_read(inode))
 		return err;
