@@ -27,6 +27,10 @@
  *   ZC_HAVE_GENL_SPLIT_OPS        include/net/genetlink.h's family
  *                                 ->pre_doit takes a struct genl_split_ops
  *                                 (6.2+) rather than a struct genl_ops.
+ *   ZC_HAVE_UBUF_INFO_OPS         include/linux/skbuff.h declares struct
+ *                                 ubuf_info_ops (6.10+): a ubuf_info's
+ *                                 completion is ops->complete, not the
+ *                                 ->callback pointer of 6.1.
  */
 #ifndef _ZCOPY_COMPAT_H
 #define _ZCOPY_COMPAT_H
@@ -37,6 +41,8 @@
 #include <linux/net.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
+#include <linux/refcount.h>
+#include <linux/skbuff.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
 
@@ -285,6 +291,46 @@ static inline void zc_lru_add_drain(void)
 #define zc_genl_ops genl_split_ops
 #else
 #define zc_genl_ops genl_ops
+#endif
+
+/*
+ * zc_ubuf_ops, zc_ubuf_init - a ubuf_info (the object MSG_ZEROCOPY and
+ * io_uring's SEND_ZC link to skbs) whose completion is @ops->complete.
+ *
+ * The completion is called for every reference dropped: by each skb that
+ * held the ubuf when it is freed (skb_zcopy_clear(), with
+ * zerocopy_success false if its fragments were copied instead, as on
+ * delivery to a local socket) and by net_zcopy_put(); it decrements
+ * @refcnt itself. 6.1 keeps the function in ubuf_info's ->callback; 6.10
+ * moved it into a const table, struct ubuf_info_ops, with a ->link_skb
+ * that zcopy leaves NULL (TCP then links one ubuf per skb, the default).
+ * The ubuf starts with one reference, the caller's. SKBFL_ZEROCOPY_FRAG:
+ * the skbs' fragments are shared with someone who may write them (here
+ * the page cache), as MSG_ZEROCOPY marks them.
+ */
+#ifdef ZC_HAVE_UBUF_INFO_OPS
+#define zc_ubuf_ops ubuf_info_ops
+
+static inline void zc_ubuf_init(struct ubuf_info *uarg,
+				const struct zc_ubuf_ops *ops)
+{
+	uarg->ops = ops;
+	refcount_set(&uarg->refcnt, 1);
+	uarg->flags = SKBFL_ZEROCOPY_FRAG;
+}
+#else
+struct zc_ubuf_ops {
+	void (*complete)(struct sk_buff *skb, struct ubuf_info *uarg,
+			 bool zerocopy_success);
+};
+
+static inline void zc_ubuf_init(struct ubuf_info *uarg,
+				const struct zc_ubuf_ops *ops)
+{
+	uarg->callback = ops->complete;
+	refcount_set(&uarg->refcnt, 1);
+	uarg->flags = SKBFL_ZEROCOPY_FRAG;
+}
 #endif
 
 #endif /* _ZCOPY_COMPAT_H */

@@ -56,6 +56,7 @@
 #include "../sendv.c"
 #include "../stats.c"
 #include "../genl.c"
+#include "../notify.c"
 
 /* The byte at file offset @pos of every test file: position-dependent. */
 static u8 zt_byte(loff_t pos)
@@ -749,7 +750,7 @@ static void zt_sendfile_counts_zero_copy(struct kunit *test)
 		a.count = total - sent;
 		a.zc_bytes = 0;
 		a.copied_bytes = 0;
-		ret = zcopy_sendfile_files(file, out, &a, NULL);
+		ret = zcopy_sendfile_files(file, out, &a, NULL, NULL);
 		if (ret == -EAGAIN) {
 			got += zt_recv(p.rx, buf + got, total - got, true);
 			continue;
@@ -790,7 +791,7 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 	file->f_pos = 4000;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 5000);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), 5000);
 	KUNIT_EXPECT_EQ(test, file->f_pos, 9000LL);
 	KUNIT_EXPECT_EQ(test, a.offset, 9000ULL);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, 5000ULL);
@@ -798,10 +799,10 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 5000, 4000));
 	/* Clamped at end of file, as sendfile(2): 3 pages - 9000 bytes. */
 	a.count = 1 << 20;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL),
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL),
 			(ssize_t)(3 * PAGE_SIZE - 9000));
 	KUNIT_EXPECT_EQ(test, file->f_pos, (loff_t)(3 * PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), 0);
 	fput(out);
 	sock_release(p.rx);
 	fput(file);
@@ -834,14 +835,14 @@ static void zt_splice_path_sends_procfs(struct kunit *test)
 
 	zt_pair(test, AF_UNIX, &p);
 	out = zt_sock_file(test, p.tx);
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), want);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), want);
 	KUNIT_EXPECT_EQ(test, a.offset, (s64)want);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes, (u64)want);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, 0ULL);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, got, want, true), (size_t)want);
 	KUNIT_EXPECT_EQ(test, memcmp(got, buf, want), 0);
 	/* At end of file: 0, nothing sent. */
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 0L);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), 0L);
 	fput(out);
 	sock_release(p.rx);
 	fput(file);
@@ -875,7 +876,7 @@ static void zt_splice_path_tmpfs_o_direct(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 	a.count = len;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), (ssize_t)len);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), (ssize_t)len);
 	KUNIT_EXPECT_EQ(test, a.offset, 333LL + len);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes + a.zc_bytes, (u64)len);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, len, true), len);
@@ -908,7 +909,7 @@ static void zt_sendfile_rejects_bad_input(struct kunit *test)
 		a = (struct zcopy_sendfile){ .flags = (flags_),                   \
 					     .offset = (offset_),                 \
 					     .count = (count_) };                 \
-		KUNIT_EXPECT_EQ_MSG(test, zcopy_sendfile_files(in_, out_, &a, NULL),    \
+		KUNIT_EXPECT_EQ_MSG(test, zcopy_sendfile_files(in_, out_, &a, NULL, NULL),    \
 				    (ssize_t)(want), "row: %s", #want);           \
 	} while (0)
 
@@ -967,7 +968,7 @@ static void zt_sendfile_full_socket_eagain(struct kunit *test)
 	for (i = 0; i < 100000; i++) {
 		a.offset = sent % (64 * PAGE_SIZE);
 		a.count = 64 * PAGE_SIZE - a.offset;
-		ret = zcopy_sendfile_files(file, out, &a, NULL);
+		ret = zcopy_sendfile_files(file, out, &a, NULL, NULL);
 		if (ret <= 0)
 			break;
 		sent += ret;
@@ -1027,7 +1028,7 @@ static void zt_sendv_segments_in_order(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 
-	ret = zcopy_sendv_segs(out, segs, ARRAY_SIZE(segs), &a, NULL);
+	ret = zcopy_sendv_segs(out, segs, ARRAY_SIZE(segs), &a, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, ret, (ssize_t)total);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, (u64)total);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes, 0ULL);
@@ -1074,7 +1075,7 @@ static void zt_sendv_stops_at_eof(struct kunit *test)
 	ref[1] = zt_ref(zt_folio(file, 1));
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
-	KUNIT_EXPECT_EQ(test, zcopy_sendv_segs(out, segs, 3, &a, NULL), 110L);
+	KUNIT_EXPECT_EQ(test, zcopy_sendv_segs(out, segs, 3, &a, NULL, NULL), 110L);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, sizeof(buf), false), (size_t)110);
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 100, 0));
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf + 100, 10, nr * PAGE_SIZE - 10));
@@ -1282,7 +1283,7 @@ static void zt_stats_real_call(struct kunit *test)
 	out = zt_sock_file(test, p.tx);
 
 	zcopy_call_begin(&c, _IOC_NR(ZCOPY_IOC_SENDFILE), a.flags);
-	ret = zcopy_sendfile_files(file, out, &a, &c);
+	ret = zcopy_sendfile_files(file, out, &a, &c, NULL);
 	KUNIT_EXPECT_EQ(test, ret, (ssize_t)len);
 	KUNIT_EXPECT_TRUE(test, c.in_flight);
 	KUNIT_EXPECT_PTR_EQ(test, c.net, &init_net);
