@@ -52,7 +52,7 @@ if [ "${ZC_DEBUG:-0}" = 1 ]; then
 	echo scan >/sys/kernel/debug/kmemleak
 	echo clear >/sys/kernel/debug/kmemleak
 	check "insmod zcopy_kunit.ko (runs the KUnit suites)" insmod /zc/zcopy_kunit.ko
-	for suite in zcopy_pages zcopy_send zcopy_stats; do
+	for suite in zcopy_pages zcopy_send zcopy_notify zcopy_stats; do
 		r=/sys/kernel/debug/kunit/$suite/results
 		if [ ! -r "$r" ]; then
 			notok "KUnit suite $suite ran"
