@@ -468,6 +468,13 @@ monitor_term() {
 }
 check "zcopy monitor exits 0 on SIGTERM" monitor_term
 
+# ---- examples/zcnotify.c: rewrite each chunk as soon as its notice comes --
+# 16 notified chunks to a slow loopback receiver; each chunk is rewritten
+# when its notice arrives, and the receiver must still get only old bytes.
+check "zcnotify: every chunk rewritten on its notice, the peer got the old bytes" \
+	sh -c '/zc/zcnotify /tmp/zcnotify.dat >/tmp/zcnotify.out 2>&1'
+grep -q 'all of them the old ones' /tmp/zcnotify.out || sed 's/^/#   /' /tmp/zcnotify.out
+
 # ---- examples/zchttpd.c: an HTTP server, one zc_sendv() per response -----
 # Debian's curl against zchttpd over loopback: whole files (checksums taken
 # at the client), HEAD, single ranges against cuts of the file, errors,
