@@ -71,6 +71,7 @@ static int receive(int fd)
 	}
 	printf("zcnotify: receiver got %llu bytes, all of them the old ones\n",
 	       (unsigned long long)pos);
+	fflush(stdout); /* the child leaves by _exit() */
 	return 0;
 }
 
