@@ -17,6 +17,9 @@
  *    which a kernel that does not know them refuses with EINVAL.
  *  - Flags: unknown bits are EINVAL, so a caller learns that a kernel is
  *    too old for a flag instead of having it ignored.
+ *  - struct zcopy_notice, the record read(2) of /dev/zcopy returns, starts
+ *    with its own size and keeps it under a reader: a longer record would
+ *    only be given to a reader that asked for it by a new ioctl.
  *  - Ioctl numbers are never reused; the direction and size bits of a
  *    command are not checked, the struct's own size is.
  */
