@@ -531,6 +531,57 @@ static void t_misc(int fd)
 	close(dev);
 }
 
+/*
+ * The other routes: over veth into the peer namespace the pages are lent
+ * and copied at delivery there (COPIED); over a route without
+ * scatter-gather TCP copies at the call, so nothing holds the pages once
+ * it returns: the notice is due at once, with zc_bytes 0.
+ */
+static void t_routes(int fd)
+{
+	const struct peer *peers[2] = { &veth, &nosg };
+	size_t len = 128 * KiB;
+
+	for (int i = 0; i < 2; i++) {
+		const struct peer *p = peers[i];
+		struct zcopy_sendfile a;
+		struct zcopy_notice n[2];
+		int dev = dev_open(), sock, got;
+		struct rx rx;
+		long r;
+
+		if (!p->addr) {
+			report(0, "notify routes: peer namespace set up", "%s: no address",
+			       p->name);
+			close(dev);
+			continue;
+		}
+		sock = rx_start(&rx, p, len, -1);
+		r = notify_send(dev, sock, fd, 0, len, 60 + i, &a);
+		got = wait_notices(dev, 5000, n, 2);
+		rx_finish(&rx, sock);
+		ok = rx.got == len && check_pattern(rx.buf, len, NSEED, 0) == -1;
+		if (p == &veth)
+			report(r == (long)len && a.zc_bytes == len && got == 1 &&
+				       n[0].cookie == 60 && n[0].zc_bytes == len &&
+				       n[0].flags == ZCOPY_NOTICE_COPIED && ok,
+			       "notify routes: veth into the peer namespace: lent, copied at "
+			       "delivery",
+			       "ret %ld zc %llu, %d notices, flags %#x, received %zu", r,
+			       (unsigned long long)a.zc_bytes, got, got ? n[0].flags : 0, rx.got);
+		else
+			report(r == (long)len && a.zc_bytes == 0 && got == 1 && n[0].cookie == 61 &&
+				       n[0].zc_bytes == 0 && n[0].bytes == len && n[0].flags == 0 &&
+				       ok,
+			       "notify routes: no scatter-gather: copied at the call, notice at "
+			       "once",
+			       "ret %ld zc %llu, %d notices, flags %#x, received %zu", r,
+			       (unsigned long long)a.zc_bytes, got, got ? n[0].flags : 0, rx.got);
+		rx_free(&rx);
+		close(dev);
+	}
+}
+
 static void *drain_fn(void *arg)
 {
 	int rx = *(int *)arg;
@@ -616,6 +667,7 @@ void test_notify(void)
 	t_overflow(fd);
 	t_threads(fd);
 	t_misc(fd);
+	t_routes(fd);
 	t_cost();
 	close(fd);
 	unlink(path);
