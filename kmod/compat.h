@@ -105,6 +105,16 @@ static inline void zc_sock_splice_eof(struct socket *sock)
 /* UDP over IPv6 takes spliced pages like IPv4 (ip6_append_data()). */
 #define ZC_UDP6_TAKES_PAGES true
 
+/*
+ * TCP's MTU probe (tcp_mtu_probe()) builds its skb from the queued ones by
+ * taking references on their page fragments (tcp_clone_payload(), 6.5+),
+ * without their ubuf_info: a completion notice could then come while the
+ * probe still holds the pages. tcp_clone_payload() is static, so no
+ * header shows it; it came in the release that brought
+ * skb_splice_from_iter(), whose probe stands for it here.
+ */
+#define ZC_MTU_PROBE_SHARES_FRAGS true
+
 /* kTLS's sendmsg() takes spliced pages as the plaintext of its records. */
 #define ZC_TLS_TAKES_PAGES true
 
@@ -139,6 +149,9 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
 
 /* inet6_dgram_ops has no ->sendpage before 6.5: UDP over IPv6 copies. */
 #define ZC_UDP6_TAKES_PAGES false
+
+/* 6.1's MTU probe copies the queued bytes (skb_copy_bits()). */
+#define ZC_MTU_PROBE_SHARES_FRAGS false
 
 /*
  * kTLS's ->sendpage on 6.1 (tls_sw_sendpage()) can end up waiting for send

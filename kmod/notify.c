@@ -164,14 +164,27 @@ static const struct zc_ubuf_ops zcopy_notif_ops = {
 	.complete = zcopy_notif_complete,
 };
 
-/* TCP, IPv4 or IPv6, with no ULP: the one protocol that links msg_ubuf. */
+/*
+ * TCP, IPv4 or IPv6, with no ULP: the one protocol that links msg_ubuf.
+ * Where MTU probes take page references without the ubuf
+ * (ZC_MTU_PROBE_SHARES_FRAGS), only while MTU probing is off for the
+ * socket: net.ipv4.tcp_mtu_probing 0 (the default) and not enabled on
+ * the connection. An administrator who turns it on later, while data is
+ * queued, can still make a probe outlive a notice (as for MSG_ZEROCOPY).
+ */
 static bool zcopy_sock_notifies(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 
-	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
-	       sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
-	       !inet_csk_has_ulp(sk);
+	if ((sk->sk_family != AF_INET && sk->sk_family != AF_INET6) ||
+	    sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP ||
+	    inet_csk_has_ulp(sk))
+		return false;
+	if (ZC_MTU_PROBE_SHARES_FRAGS &&
+	    (READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_mtu_probing) ||
+	     inet_csk(sk)->icsk_mtup.enabled))
+		return false;
+	return true;
 }
 
 /**
@@ -183,7 +196,8 @@ static bool zcopy_sock_notifies(struct socket *sock)
  *
  * Context: process context.
  * Return: 0, with @x->ubuf set and holding the call's reference; or
- * -EOPNOTSUPP (not plain TCP), -ENOBUFS (@zf has @zf->max notices in
+ * -EOPNOTSUPP (not plain TCP, or MTU probing on where probes would share
+ * the pages: zcopy_sock_notifies()), -ENOBUFS (@zf has @zf->max notices in
  * flight or unread), -ENOMEM, -EINVAL.
  */
 int zcopy_notif_begin(struct zcopy_xfer *x, struct zcopy_file *zf, u64 cookie)

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -582,6 +583,61 @@ static void t_routes(int fd)
 	}
 }
 
+/* Does this kernel's MTU probe share page fragments (6.5+)? */
+static int probe_shares_frags(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		die("uname");
+	return major > 6 || (major == 6 && minor >= 5);
+}
+
+/*
+ * With MTU probing on, 6.5+ builds probe skbs by sharing the queued
+ * pages without the notice: notified sends are refused there, and still
+ * work on 6.1, whose probes copy.
+ */
+static void t_mtu_probing(int fd)
+{
+	const char *path = "/proc/sys/net/ipv4/tcp_mtu_probing";
+	int dev = dev_open(), rx, s, shares = probe_shares_frags(), got;
+	struct zcopy_notice n[2];
+	FILE *f;
+	long r, bad;
+
+	f = fopen(path, "w");
+	if (!f || fputs("1\n", f) < 0 || fclose(f))
+		die(path);
+	s = tcp_pair(0, &rx);
+	r = notify_send(dev, s, fd, 0, 4096, 70, NULL);
+	if (shares)
+		report(r == -1 && errno == EOPNOTSUPP,
+		       "notify: tcp_mtu_probing on, probes share pages (6.5+): EOPNOTSUPP",
+		       "ret %ld errno %s", r, errname(errno));
+	else
+		report(r == 4096, "notify: tcp_mtu_probing on, probes copy (6.1): sent",
+		       "ret %ld errno %s", r, errname(errno));
+	f = fopen(path, "w");
+	if (!f || fputs("0\n", f) < 0 || fclose(f))
+		die(path);
+	if (r == 4096) {
+		ok = read_check(rx, 4096, NSEED, 0, &bad);
+		got = wait_notices(dev, 5000, n, 2);
+		report(ok && got == 1 && n[0].cookie == 70, "notify: and its notice comes",
+		       "got %d", got);
+	}
+	r = notify_send(dev, s, fd, 0, 4096, 71, NULL);
+	ok = read_check(rx, 4096, NSEED, 0, &bad);
+	got = wait_notices(dev, 5000, n, 2);
+	report(r == 4096 && ok && got == 1 && n[0].cookie == 71,
+	       "notify: tcp_mtu_probing back to 0: sent, one notice", "ret %ld got %d", r, got);
+	close(s);
+	close(rx);
+	close(dev);
+}
+
 static void *drain_fn(void *arg)
 {
 	int rx = *(int *)arg;
@@ -668,6 +724,7 @@ void test_notify(void)
 	t_threads(fd);
 	t_misc(fd);
 	t_routes(fd);
+	t_mtu_probing(fd);
 	t_cost();
 	close(fd);
 	unlink(path);

@@ -68,7 +68,9 @@
  * then on the kernel no longer reads those pages for this call: the file
  * range may be rewritten or truncated without changing what was sent.
  * Exactly one notice per call that returned more than 0; none for a call
- * that returned 0 or failed. TCP sockets only (EOPNOTSUPP otherwise); at
+ * that returned 0 or failed. TCP sockets only (EOPNOTSUPP otherwise; on
+ * 6.5+ kernels also while MTU probing may run: net.ipv4.tcp_mtu_probing
+ * not 0, whose probes share the pages without the notice); at
  * most the module parameter notices_max (default 1024, read when
  * /dev/zcopy is opened) notices per open file may be in flight or unread
  * at once: a notified call over that fails with ENOBUFS, nothing sent.
