@@ -317,9 +317,14 @@ static inline void zc_lru_add_drain(void)
  * @refcnt itself. 6.1 keeps the function in ubuf_info's ->callback; 6.10
  * moved it into a const table, struct ubuf_info_ops, with a ->link_skb
  * that zcopy leaves NULL (TCP then links one ubuf per skb, the default).
- * The ubuf starts with one reference, the caller's. SKBFL_ZEROCOPY_FRAG:
- * the skbs' fragments are shared with someone who may write them (here
- * the page cache), as MSG_ZEROCOPY marks them.
+ * The ubuf starts with one reference, the caller's. Its flags are
+ * MSG_ZEROCOPY's (msg_zerocopy_alloc()), on both kernels:
+ * SKBFL_ZEROCOPY_FRAG, the skbs' fragments are shared with someone who
+ * may write them (here the page cache); SKBFL_DONT_ORPHAN, an skb_clone()
+ * or pskb_copy() shares the ubuf instead of copying the fragments first
+ * (skb_orphan_frags()). Without it TCP's transmit clone copied every
+ * notified skb (found by the KUnit suite's clone step on 6.12). Local
+ * delivery still copies (skb_orphan_frags_rx() ignores the flag).
  */
 #ifdef ZC_HAVE_UBUF_INFO_OPS
 #define zc_ubuf_ops ubuf_info_ops
@@ -329,7 +334,7 @@ static inline void zc_ubuf_init(struct ubuf_info *uarg,
 {
 	uarg->ops = ops;
 	refcount_set(&uarg->refcnt, 1);
-	uarg->flags = SKBFL_ZEROCOPY_FRAG;
+	uarg->flags = SKBFL_ZEROCOPY_FRAG | SKBFL_DONT_ORPHAN;
 }
 #else
 struct zc_ubuf_ops {
@@ -342,7 +347,7 @@ static inline void zc_ubuf_init(struct ubuf_info *uarg,
 {
 	uarg->callback = ops->complete;
 	refcount_set(&uarg->refcnt, 1);
-	uarg->flags = SKBFL_ZEROCOPY_FRAG;
+	uarg->flags = SKBFL_ZEROCOPY_FRAG | SKBFL_DONT_ORPHAN;
 }
 #endif
 
