@@ -27,6 +27,10 @@
  *   ZC_HAVE_GENL_SPLIT_OPS        include/net/genetlink.h's family
  *                                 ->pre_doit takes a struct genl_split_ops
  *                                 (6.2+) rather than a struct genl_ops.
+ *   ZC_HAVE_UBUF_INFO_OPS         include/linux/skbuff.h declares struct
+ *                                 ubuf_info_ops (6.10+): a ubuf_info's
+ *                                 completion is ops->complete, not the
+ *                                 ->callback pointer of 6.1.
  */
 #ifndef _ZCOPY_COMPAT_H
 #define _ZCOPY_COMPAT_H
@@ -37,6 +41,8 @@
 #include <linux/net.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
+#include <linux/refcount.h>
+#include <linux/skbuff.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
 
@@ -99,6 +105,16 @@ static inline void zc_sock_splice_eof(struct socket *sock)
 /* UDP over IPv6 takes spliced pages like IPv4 (ip6_append_data()). */
 #define ZC_UDP6_TAKES_PAGES true
 
+/*
+ * TCP's MTU probe (tcp_mtu_probe()) builds its skb from the queued ones by
+ * taking references on their page fragments (tcp_clone_payload(), 6.5+),
+ * without their ubuf_info: a completion notice could then come while the
+ * probe still holds the pages. tcp_clone_payload() is static, so no
+ * header shows it; it came in the release that brought
+ * skb_splice_from_iter(), whose probe stands for it here.
+ */
+#define ZC_MTU_PROBE_SHARES_FRAGS true
+
 /* kTLS's sendmsg() takes spliced pages as the plaintext of its records. */
 #define ZC_TLS_TAKES_PAGES true
 
@@ -133,6 +149,9 @@ static inline int zc_sock_send_bvec(struct socket *sock, struct bio_vec *bvec,
 
 /* inet6_dgram_ops has no ->sendpage before 6.5: UDP over IPv6 copies. */
 #define ZC_UDP6_TAKES_PAGES false
+
+/* 6.1's MTU probe copies the queued bytes (skb_copy_bits()). */
+#define ZC_MTU_PROBE_SHARES_FRAGS false
 
 /*
  * kTLS's ->sendpage on 6.1 (tls_sw_sendpage()) can end up waiting for send
@@ -285,6 +304,51 @@ static inline void zc_lru_add_drain(void)
 #define zc_genl_ops genl_split_ops
 #else
 #define zc_genl_ops genl_ops
+#endif
+
+/*
+ * zc_ubuf_ops, zc_ubuf_init - a ubuf_info (the object MSG_ZEROCOPY and
+ * io_uring's SEND_ZC link to skbs) whose completion is @ops->complete.
+ *
+ * The completion is called for every reference dropped: by each skb that
+ * held the ubuf when it is freed (skb_zcopy_clear(), with
+ * zerocopy_success false if its fragments were copied instead, as on
+ * delivery to a local socket) and by net_zcopy_put(); it decrements
+ * @refcnt itself. 6.1 keeps the function in ubuf_info's ->callback; 6.10
+ * moved it into a const table, struct ubuf_info_ops, with a ->link_skb
+ * that zcopy leaves NULL (TCP then links one ubuf per skb, the default).
+ * The ubuf starts with one reference, the caller's. Its flags are
+ * MSG_ZEROCOPY's (msg_zerocopy_alloc()), on both kernels:
+ * SKBFL_ZEROCOPY_FRAG, the skbs' fragments are shared with someone who
+ * may write them (here the page cache); SKBFL_DONT_ORPHAN, an skb_clone()
+ * or pskb_copy() shares the ubuf instead of copying the fragments first
+ * (skb_orphan_frags()). Without it TCP's transmit clone copied every
+ * notified skb (found by the KUnit suite's clone step on 6.12). Local
+ * delivery still copies (skb_orphan_frags_rx() ignores the flag).
+ */
+#ifdef ZC_HAVE_UBUF_INFO_OPS
+#define zc_ubuf_ops ubuf_info_ops
+
+static inline void zc_ubuf_init(struct ubuf_info *uarg,
+				const struct zc_ubuf_ops *ops)
+{
+	uarg->ops = ops;
+	refcount_set(&uarg->refcnt, 1);
+	uarg->flags = SKBFL_ZEROCOPY_FRAG | SKBFL_DONT_ORPHAN;
+}
+#else
+struct zc_ubuf_ops {
+	void (*complete)(struct sk_buff *skb, struct ubuf_info *uarg,
+			 bool zerocopy_success);
+};
+
+static inline void zc_ubuf_init(struct ubuf_info *uarg,
+				const struct zc_ubuf_ops *ops)
+{
+	uarg->callback = ops->complete;
+	refcount_set(&uarg->refcnt, 1);
+	uarg->flags = SKBFL_ZEROCOPY_FRAG | SKBFL_DONT_ORPHAN;
+}
 #endif
 
 #endif /* _ZCOPY_COMPAT_H */

@@ -11,11 +11,14 @@
  * reserved fields) and hands it to xfer.c or sendv.c. Nothing here
  * touches the file or the socket.
  *
- * The device keeps no state per open: the fds to use come with each call.
- * The misc device's file_operations carry .owner = THIS_MODULE, so the
- * module cannot be unloaded while /dev/zcopy is open; skbs still in flight
- * after a call hold page references only, no module code or data, so
- * unloading while they drain is safe.
+ * The fds to use come with each call; the one state kept per open is the
+ * queue of completion notices (notify.c), which read(2) and poll(2)
+ * serve. The misc device's file_operations carry .owner = THIS_MODULE,
+ * so the module cannot be unloaded while /dev/zcopy is open. Skbs still
+ * in flight after a plain call hold page references only, no module code
+ * or data; those of a notified call also hold the notice, whose
+ * completion is module code, so each notice in flight holds a reference
+ * on the module too (notify.c): rmmod is refused until they are done.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -102,8 +105,8 @@ static bool zcopy_get_sendfile_fast(struct zcopy_sendfile *a,
 	unsafe_get_user(a->out_fd, &u->out_fd, fault);
 	unsafe_get_user(a->offset, &u->offset, fault);
 	unsafe_get_user(a->count, &u->count, fault);
-	unsafe_get_user(a->reserved[0], &u->reserved[0], fault);
-	unsafe_get_user(a->reserved[1], &u->reserved[1], fault);
+	unsafe_get_user(a->cookie, &u->cookie, fault);
+	unsafe_get_user(a->readahead, &u->readahead, fault);
 	user_read_access_end();
 	return true;
 fault:
@@ -123,7 +126,8 @@ static noinline __cold long zcopy_call_refused(struct zcopy_call *call, long err
 	return err;
 }
 
-static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
+static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
+				 struct zcopy_sendfile __user *uarg)
 {
 	struct zcopy_sendfile args __uninitialized;	/* all set before use */
 	struct zcopy_call call __uninitialized;		/* zcopy_call_begin() */
@@ -141,7 +145,9 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	call.requested = args.count;
 	if (args.flags & ~ZCOPY_SEND_ALL_FLAGS)
 		return zcopy_call_refused(&call, -EINVAL);
-	if (args.reserved[0] || args.reserved[1])
+	/* A cookie only with ZCOPY_SEND_NOTIFY; readahead not yet (issue 20). */
+	if ((args.cookie && !(args.flags & ZCOPY_SEND_NOTIFY)) ||
+	    args.readahead)
 		return zcopy_call_refused(&call, -EINVAL);
 
 	/*
@@ -156,7 +162,7 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	args.copied_bytes = 0;
 	if (zcopy_put_outputs(uarg, &args))
 		return zcopy_call_refused(&call, -EFAULT);
-	ret = zcopy_do_sendfile(&args, &call);
+	ret = zcopy_do_sendfile(&args, &call, zf);
 	if (ret < 0)
 		return ret;
 
@@ -189,7 +195,8 @@ efault:
 	return -EFAULT;
 }
 
-static long zcopy_ioctl_sendv(struct zcopy_sendv __user *uarg)
+static long zcopy_ioctl_sendv(struct zcopy_file *zf,
+			      struct zcopy_sendv __user *uarg)
 {
 	struct zcopy_sendv args __uninitialized;	/* all set before use */
 	struct zcopy_call call __uninitialized;		/* zcopy_call_begin() */
@@ -201,7 +208,8 @@ static long zcopy_ioctl_sendv(struct zcopy_sendv __user *uarg)
 		return zcopy_call_refused(&call, ret);
 	if (args.flags & ~ZCOPY_SENDV_ALL_FLAGS)
 		return zcopy_call_refused(&call, -EINVAL);
-	if (args.reserved[0] || args.reserved[1])
+	if ((args.cookie && !(args.flags & ZCOPY_SEND_NOTIFY)) ||
+	    args.readahead)
 		return zcopy_call_refused(&call, -EINVAL);
 
 	/* Outputs written before anything is sent, as for SENDFILE. */
@@ -210,7 +218,7 @@ static long zcopy_ioctl_sendv(struct zcopy_sendv __user *uarg)
 	args.copied_bytes = 0;
 	if (zcopy_put_sendv_outputs(uarg, &args))
 		return zcopy_call_refused(&call, -EFAULT);
-	ret = zcopy_do_sendv(&args, &call);
+	ret = zcopy_do_sendv(&args, &call, zf);
 	if (ret <= 0)
 		return ret;
 	args.sent = ret;
@@ -232,19 +240,51 @@ static long zcopy_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(ZCOPY_IOC_SENDFILE):
 		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 			return -ENOTTY;
-		return zcopy_ioctl_sendfile((void __user *)arg);
+		return zcopy_ioctl_sendfile(file->private_data,
+					    (void __user *)arg);
 	case _IOC_NR(ZCOPY_IOC_SENDV):
 		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 			return -ENOTTY;
-		return zcopy_ioctl_sendv((void __user *)arg);
+		return zcopy_ioctl_sendv(file->private_data,
+					 (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
 }
 
+static int zcopy_open(struct inode *inode, struct file *file)
+{
+	file->private_data = zcopy_file_alloc();
+	if (!file->private_data)
+		return -ENOMEM;
+	return nonseekable_open(inode, file);
+}
+
+static int zcopy_release(struct inode *inode, struct file *file)
+{
+	zcopy_file_release(file->private_data);
+	return 0;
+}
+
+/* Completion notices: whole struct zcopy_notice records (notify.c). */
+static ssize_t zcopy_read(struct file *file, char __user *buf, size_t len,
+			  loff_t *ppos)
+{
+	return zcopy_notices_read(file->private_data, buf, len,
+				  file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t zcopy_poll(struct file *file, poll_table *wait)
+{
+	return zcopy_notices_poll(file->private_data, file, wait);
+}
+
 static const struct file_operations zcopy_fops = {
 	.owner		= THIS_MODULE,
-	.open		= nonseekable_open,
+	.open		= zcopy_open,
+	.release	= zcopy_release,
+	.read		= zcopy_read,
+	.poll		= zcopy_poll,
 	.unlocked_ioctl	= zcopy_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
@@ -287,6 +327,7 @@ err_stats:
 static void __exit zcopy_exit(void)
 {
 	misc_deregister(&zcopy_misc);
+	zcopy_notify_exit();
 	zcopy_genl_exit();
 	zcopy_stats_exit();
 }

@@ -90,6 +90,37 @@ ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 }
 
 /**
+ * zcopy_batch_send_ubuf - give a batch of pages to TCP, linked to a notice
+ * @sock: the destination socket, plain TCP (zcopy_notif_begin()).
+ * @b: pages pinned by zcopy_batch_fill(); still owned by the caller.
+ * @msg_flags: as for zcopy_batch_send().
+ * @ubuf: the call's notice (notify.c).
+ *
+ * sendmsg(MSG_ZEROCOPY) with @ubuf in msg_ubuf, as io_uring's SEND_ZC
+ * sends, over the batch's ITER_BVEC: the same on 6.1 and 6.12. TCP takes
+ * a reference on each page (__zerocopy_sg_from_iter()) and links every
+ * skb it fills to @ubuf (skb_zerocopy_iter_stream()); it never appends
+ * to an skb linked to another ubuf. Where the route cannot take
+ * fragments it copies, and links nothing. On 6.12 MSG_ZEROCOPY and
+ * MSG_SPLICE_PAGES are alternatives to tcp_sendmsg_locked(): this is the
+ * former, with no SO_ZEROCOPY needed as msg_ubuf is given.
+ *
+ * Context: process context, may sleep. Does not consume @b's references.
+ * Return: bytes queued, or a negative errno if none.
+ */
+ssize_t zcopy_batch_send_ubuf(struct socket *sock, struct zcopy_batch *b,
+			      int msg_flags, struct ubuf_info *ubuf)
+{
+	struct msghdr msg = {
+		.msg_flags = msg_flags | MSG_ZEROCOPY,
+		.msg_ubuf = ubuf,
+	};
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, b->bvec, b->nr, b->len);
+	return sock_sendmsg(sock, &msg);
+}
+
+/**
  * zcopy_sock_takes_pages - will @sock attach pages as fragments, or copy?
  * @sock: the destination socket.
  *

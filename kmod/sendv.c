@@ -147,6 +147,7 @@ static void zcopy_segs_put(struct zcopy_kseg *segs, unsigned int nr)
  * @args: the ioctl argument: its flags are used, its zc_bytes and
  *	copied_bytes added to.
  * @call: where to count what the transfer did, or NULL.
+ * @zf: the open file that made the call, for %ZCOPY_SEND_NOTIFY, or NULL.
  *
  * Split from zcopy_do_sendv() so that the KUnit tests can send segments
  * of files they made themselves.
@@ -156,7 +157,7 @@ static void zcopy_segs_put(struct zcopy_kseg *segs, unsigned int nr)
  */
 ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 			 unsigned int nr, struct zcopy_sendv *args,
-			 struct zcopy_call *call)
+			 struct zcopy_call *call, struct zcopy_file *zf)
 {
 	struct zcopy_small_batch small __uninitialized;
 	struct zcopy_xfer x = {};
@@ -165,15 +166,22 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 	ssize_t ret;
 
 	zcopy_xfer_init(&x, sock_from_file(out), out, args->flags, call);
+	if (unlikely(args->flags & ZCOPY_SEND_NOTIFY)) {
+		ret = zcopy_notif_begin(&x, zf, args->cookie);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < nr && pages < ZCOPY_BATCH_PAGES; i++)
 		if (segs[i].len)
 			pages += zcopy_kseg_pages(&x, &segs[i]);
 	ret = zcopy_xfer_batch(&x, pages, &small);
-	if (ret)
-		return ret;
-	zcopy_xfer_segs(&x, segs, nr);
-	zcopy_xfer_batch_free(&x, &small);
-	ret = zcopy_xfer_end(&x);
+	if (!ret) {
+		zcopy_xfer_segs(&x, segs, nr);
+		zcopy_xfer_batch_free(&x, &small);
+		ret = zcopy_xfer_end(&x);
+	}
+	if (unlikely(x.ubuf))
+		zcopy_notif_end(&x, ret);
 	if (ret <= 0)
 		return ret;
 
@@ -197,6 +205,7 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
  *	flags and reserved fields.
  * @call: the call, begun by dev.c and ended here (zcopy_call_end()),
  *	while the socket still holds its namespace.
+ * @zf: the open file that made the call (notices).
  *
  * The checks, in order: the socket (as sendfile(2) checks its output:
  * EBADF, ENOTSOCK, EINVAL for O_APPEND), the vector's length (EINVAL over
@@ -210,7 +219,8 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
  * Context: process context, may sleep.
  * Return: bytes sent, or a negative errno.
  */
-ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call)
+ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call,
+		       struct zcopy_file *zf)
 {
 	const struct zcopy_seg __user *usegs = u64_to_user_ptr(args->segs);
 	struct zcopy_kseg stack_segs[ZCOPY_STACK_SEGS] __uninitialized;
@@ -271,7 +281,7 @@ ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call)
 	if (ret < 0 || !total)
 		goto out_segs;
 
-	ret = zcopy_sendv_segs(out, segs, nr, args, call);
+	ret = zcopy_sendv_segs(out, segs, nr, args, call, zf);
 	inc_syscr(current);
 	inc_syscw(current);
 

@@ -188,7 +188,10 @@ ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more)
 	int flags = x->msg_flags | (more ? MSG_MORE : 0);
 	ssize_t ret;
 
-	ret = zcopy_batch_send(x->sock, b, flags);
+	if (unlikely(x->ubuf))
+		ret = zcopy_batch_send_ubuf(x->sock, b, flags, x->ubuf);
+	else
+		ret = zcopy_batch_send(x->sock, b, flags);
 	if (ret > 0) {
 		zcopy_xfer_count(x, ret, by_ref, more);
 		x->done += ret;
@@ -563,6 +566,8 @@ void zcopy_kseg_accessed(struct zcopy_kseg *s)
  *	flags and reserved fields. @args->offset is updated on return;
  *	@args->zc_bytes and @args->copied_bytes are added to.
  * @call: where to count what the transfer did, or NULL.
+ * @zf: the open file that made the call, where a notice goes
+ *	(%ZCOPY_SEND_NOTIFY), or NULL.
  *
  * Mirrors do_sendfile() in fs/read_write.c step by step, so that each
  * bad input fails with sendfile(2)'s errno, with one difference: an out
@@ -577,7 +582,7 @@ void zcopy_kseg_accessed(struct zcopy_kseg *s)
  */
 ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 			     struct zcopy_sendfile *args,
-			     struct zcopy_call *call)
+			     struct zcopy_call *call, struct zcopy_file *zf)
 {
 	bool use_offset = args->flags & ZCOPY_SEND_OFFSET;
 	struct zcopy_kseg seg = { .file = in };
@@ -640,15 +645,24 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 		return -EINVAL;
 
 	zcopy_xfer_init(&x, sock, out, args->flags, call);
+	if (unlikely(args->flags & ZCOPY_SEND_NOTIFY)) {
+		ret = zcopy_notif_begin(&x, zf, args->cookie);
+		if (ret)
+			return ret;
+	}
 	seg.way = zcopy_read_way(in);
 	seg.pos = pos;
 	seg.len = count;
 	ret = zcopy_xfer_batch(&x, zcopy_kseg_pages(&x, &seg), &small);
-	if (ret)
+	if (!ret) {
+		zcopy_xfer_segs(&x, &seg, 1);
+		zcopy_xfer_batch_free(&x, &small);
+		ret = zcopy_xfer_end(&x);
+	}
+	if (unlikely(x.ubuf))
+		zcopy_notif_end(&x, ret);
+	if (ret < 0)
 		return ret;
-	zcopy_xfer_segs(&x, &seg, 1);
-	zcopy_xfer_batch_free(&x, &small);
-	ret = zcopy_xfer_end(&x);
 
 	pos += x.done;
 	if (ret > 0) {
@@ -673,6 +687,7 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
  *	flags and reserved fields. @args->offset is updated on return.
  * @call: the call, begun by dev.c and ended here (zcopy_call_end()),
  *	while the socket still holds its namespace.
+ * @zf: the open file that made the call (notices).
  *
  * References: fdget(), as sendfile(2) does. A caller whose descriptor
  * table is not shared (a single-threaded process) cannot have the files
@@ -684,7 +699,8 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
  * Context: process context, may sleep.
  * Return: bytes sent (0 at end of file), or a negative errno.
  */
-ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args, struct zcopy_call *call)
+ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args, struct zcopy_call *call,
+			  struct zcopy_file *zf)
 {
 	struct fd in, out;
 	ssize_t ret;
@@ -695,7 +711,7 @@ ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args, struct zcopy_call *call)
 		return -EBADF;
 	}
 	out = fdget(args->out_fd);
-	ret = zcopy_sendfile_files(fd_file(in), fd_file(out), args, call);
+	ret = zcopy_sendfile_files(fd_file(in), fd_file(out), args, call, zf);
 	zcopy_call_end(call, fd_file(out), ret);
 	fdput(out);
 	fdput(in);

@@ -21,6 +21,9 @@
  *               skbs as fragments, taking its own references; the NIC
  *               later reads them by gather DMA.
  *   compat.h    the one place where 6.1 and 6.12 differ.
+ *   notify.c    completion notices (ZCOPY_SEND_NOTIFY): a ubuf_info on
+ *               the call's skbs, queued as a record on the open file when
+ *               the last of them is freed; read(2) and poll(2).
  *
  * Beside the path, watching it (called from it, calling nothing back):
  *
@@ -45,10 +48,14 @@
 #include <linux/net.h>
 #include <linux/percpu.h>
 #include <linux/sizes.h>
+#include <linux/poll.h>
+#include <linux/refcount.h>
+#include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
 
@@ -266,6 +273,8 @@ struct zcopy_call {
  * @copied_bytes: of @done, bytes copied.
  * @b_mem: of @b->copy_len, bytes of memory segments.
  * @call: where the call's counters go, or NULL (KUnit).
+ * @ubuf: %ZCOPY_SEND_NOTIFY: the call's notice (notify.c), which every
+ *	send links to the skbs holding its pages; NULL otherwise.
  */
 struct zcopy_xfer {
 	struct socket *sock;
@@ -283,6 +292,49 @@ struct zcopy_xfer {
 	u64 zc_bytes;
 	u64 copied_bytes;
 	size_t b_mem;
+	struct ubuf_info *ubuf;
+};
+
+/**
+ * struct zcopy_file - the notice state of one open /dev/zcopy
+ * @lock: protects the fields below; taken with interrupts off (the
+ *	completion runs wherever an skb is freed).
+ * @wait: readers and pollers of notices.
+ * @ready: notices whose skbs are all freed, oldest first, unread.
+ * @nr_ready: notices on @ready (read without @lock by poll).
+ * @pending: notices in flight or on @ready: the bound's count.
+ * @max: the bound, the notices_max parameter at open.
+ * @closed: the file was released: notices completing now are freed.
+ * @ref: one for the open file, one per notice not yet freed.
+ */
+struct zcopy_file {
+	spinlock_t lock;	/* see above */
+	wait_queue_head_t wait;
+	struct list_head ready;
+	unsigned int nr_ready;
+	unsigned int pending;
+	unsigned int max;
+	bool closed;
+	refcount_t ref;
+};
+
+/**
+ * struct zcopy_notif - one notified call's notice, in flight then queued
+ * @ubuf: linked to every skb holding the call's pages; its @refcnt counts
+ *	them, plus one held by the call while it sends.
+ * @copied: the kernel reported copying lent pages (zerocopy_success false).
+ * @quiet: the call sent nothing: no notice, the notif is just freed.
+ * @zf: the open file that made the call (a reference).
+ * @node: on @zf->ready.
+ * @rec: the record read(2) returns.
+ */
+struct zcopy_notif {
+	struct ubuf_info ubuf;
+	bool copied;
+	bool quiet;
+	struct zcopy_file *zf;
+	struct list_head node;
+	struct zcopy_notice rec;
 };
 
 /*
@@ -297,10 +349,10 @@ static inline bool zcopy_page_is_copy(struct page *page)
 
 /* xfer.c */
 ssize_t zcopy_do_sendfile(struct zcopy_sendfile *args,
-			  struct zcopy_call *call);
+			  struct zcopy_call *call, struct zcopy_file *zf);
 ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 			     struct zcopy_sendfile *args,
-			     struct zcopy_call *call);
+			     struct zcopy_call *call, struct zcopy_file *zf);
 struct zcopy_batch *zcopy_batch_alloc(unsigned int max);
 int zcopy_xfer_batch(struct zcopy_xfer *x, size_t pages,
 		     struct zcopy_small_batch *small);
@@ -319,10 +371,11 @@ void zcopy_xfer_segs(struct zcopy_xfer *x, struct zcopy_kseg *segs,
 ssize_t zcopy_xfer_end(struct zcopy_xfer *x);
 
 /* sendv.c */
-ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call);
+ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call,
+		       struct zcopy_file *zf);
 ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 			 unsigned int nr, struct zcopy_sendv *args,
-			 struct zcopy_call *call);
+			 struct zcopy_call *call, struct zcopy_file *zf);
 
 /* pages.c */
 enum zcopy_read_way zcopy_read_way(struct file *file);
@@ -370,10 +423,23 @@ size_t zcopy_xfer_splice(struct zcopy_xfer *x, struct file *in, loff_t pos,
 extern const char zcopy_send_mechanism[];
 ssize_t zcopy_batch_send(struct socket *sock, struct zcopy_batch *b,
 			 int msg_flags);
+ssize_t zcopy_batch_send_ubuf(struct socket *sock, struct zcopy_batch *b,
+			      int msg_flags, struct ubuf_info *ubuf);
 bool zcopy_sock_takes_pages(struct socket *sock);
 bool zcopy_sock_has_ulp(struct socket *sock);
 bool zcopy_sock_is_stream(struct socket *sock);
 void zcopy_sock_push(struct socket *sock);
+
+/* notify.c */
+struct zcopy_file *zcopy_file_alloc(void);
+void zcopy_file_release(struct zcopy_file *zf);
+int zcopy_notif_begin(struct zcopy_xfer *x, struct zcopy_file *zf, u64 cookie);
+void zcopy_notif_end(struct zcopy_xfer *x, ssize_t ret);
+ssize_t zcopy_notices_read(struct zcopy_file *zf, char __user *buf,
+			   size_t len, bool nonblock);
+__poll_t zcopy_notices_poll(struct zcopy_file *zf, struct file *file,
+			    poll_table *wait);
+void zcopy_notify_exit(void);
 
 /* stats.c */
 

@@ -56,6 +56,7 @@
 #include "../sendv.c"
 #include "../stats.c"
 #include "../genl.c"
+#include "../notify.c"
 
 /* The byte at file offset @pos of every test file: position-dependent. */
 static u8 zt_byte(loff_t pos)
@@ -749,7 +750,7 @@ static void zt_sendfile_counts_zero_copy(struct kunit *test)
 		a.count = total - sent;
 		a.zc_bytes = 0;
 		a.copied_bytes = 0;
-		ret = zcopy_sendfile_files(file, out, &a, NULL);
+		ret = zcopy_sendfile_files(file, out, &a, NULL, NULL);
 		if (ret == -EAGAIN) {
 			got += zt_recv(p.rx, buf + got, total - got, true);
 			continue;
@@ -790,7 +791,7 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 	file->f_pos = 4000;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 5000);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), 5000);
 	KUNIT_EXPECT_EQ(test, file->f_pos, 9000LL);
 	KUNIT_EXPECT_EQ(test, a.offset, 9000ULL);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, 5000ULL);
@@ -798,10 +799,10 @@ static void zt_sendfile_uses_file_position(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 5000, 4000));
 	/* Clamped at end of file, as sendfile(2): 3 pages - 9000 bytes. */
 	a.count = 1 << 20;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL),
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL),
 			(ssize_t)(3 * PAGE_SIZE - 9000));
 	KUNIT_EXPECT_EQ(test, file->f_pos, (loff_t)(3 * PAGE_SIZE));
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), 0);
 	fput(out);
 	sock_release(p.rx);
 	fput(file);
@@ -834,14 +835,14 @@ static void zt_splice_path_sends_procfs(struct kunit *test)
 
 	zt_pair(test, AF_UNIX, &p);
 	out = zt_sock_file(test, p.tx);
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), want);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), want);
 	KUNIT_EXPECT_EQ(test, a.offset, (s64)want);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes, (u64)want);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, 0ULL);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, got, want, true), (size_t)want);
 	KUNIT_EXPECT_EQ(test, memcmp(got, buf, want), 0);
 	/* At end of file: 0, nothing sent. */
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), 0L);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), 0L);
 	fput(out);
 	sock_release(p.rx);
 	fput(file);
@@ -875,7 +876,7 @@ static void zt_splice_path_tmpfs_o_direct(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 	a.count = len;
-	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL), (ssize_t)len);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, NULL), (ssize_t)len);
 	KUNIT_EXPECT_EQ(test, a.offset, 333LL + len);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes + a.zc_bytes, (u64)len);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, len, true), len);
@@ -908,7 +909,7 @@ static void zt_sendfile_rejects_bad_input(struct kunit *test)
 		a = (struct zcopy_sendfile){ .flags = (flags_),                   \
 					     .offset = (offset_),                 \
 					     .count = (count_) };                 \
-		KUNIT_EXPECT_EQ_MSG(test, zcopy_sendfile_files(in_, out_, &a, NULL),    \
+		KUNIT_EXPECT_EQ_MSG(test, zcopy_sendfile_files(in_, out_, &a, NULL, NULL),    \
 				    (ssize_t)(want), "row: %s", #want);           \
 	} while (0)
 
@@ -967,7 +968,7 @@ static void zt_sendfile_full_socket_eagain(struct kunit *test)
 	for (i = 0; i < 100000; i++) {
 		a.offset = sent % (64 * PAGE_SIZE);
 		a.count = 64 * PAGE_SIZE - a.offset;
-		ret = zcopy_sendfile_files(file, out, &a, NULL);
+		ret = zcopy_sendfile_files(file, out, &a, NULL, NULL);
 		if (ret <= 0)
 			break;
 		sent += ret;
@@ -1027,7 +1028,7 @@ static void zt_sendv_segments_in_order(struct kunit *test)
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
 
-	ret = zcopy_sendv_segs(out, segs, ARRAY_SIZE(segs), &a, NULL);
+	ret = zcopy_sendv_segs(out, segs, ARRAY_SIZE(segs), &a, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, ret, (ssize_t)total);
 	KUNIT_EXPECT_EQ(test, a.zc_bytes, (u64)total);
 	KUNIT_EXPECT_EQ(test, a.copied_bytes, 0ULL);
@@ -1074,7 +1075,7 @@ static void zt_sendv_stops_at_eof(struct kunit *test)
 	ref[1] = zt_ref(zt_folio(file, 1));
 	zt_pair(test, AF_INET, &p);
 	out = zt_sock_file(test, p.tx);
-	KUNIT_EXPECT_EQ(test, zcopy_sendv_segs(out, segs, 3, &a, NULL), 110L);
+	KUNIT_EXPECT_EQ(test, zcopy_sendv_segs(out, segs, 3, &a, NULL, NULL), 110L);
 	KUNIT_EXPECT_EQ(test, zt_recv(p.rx, buf, sizeof(buf), false), (size_t)110);
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, 100, 0));
 	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf + 100, 10, nr * PAGE_SIZE - 10));
@@ -1133,6 +1134,288 @@ static struct kunit_case zt_send_cases[] = {
 static struct kunit_suite zt_send_suite = {
 	.name = "zcopy_send",
 	.test_cases = zt_send_cases,
+};
+
+/* ---- notify.c: completion notices --------------------------------------- */
+
+/*
+ * The notice's lifecycle, its holders counted exactly: the ubuf_info's
+ * reference count (the call's one, one per skb_shared_info holding it),
+ * the notice state's (the open file's one, one per notice not freed), its
+ * bound, and this module's reference count (one per notice in flight).
+ * The skbs are real, with no socket: skb_zcopy_set() links the ubuf as
+ * TCP does, skb_clone() shares it, kfree_skb() and skb_zcopy_clear() call
+ * its completion as the stack does.
+ */
+struct zt_notif_env {
+	struct zt_pair p;
+	struct zcopy_file *zf;
+	struct zcopy_xfer x;
+	int mod;
+};
+
+static void zt_notif_env(struct kunit *test, struct zt_notif_env *e)
+{
+	zt_pair(test, AF_INET, &e->p);
+	e->zf = zcopy_file_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, e->zf);
+	memset(&e->x, 0, sizeof(e->x));
+	e->x.sock = e->p.tx;
+	e->mod = module_refcount(THIS_MODULE);
+}
+
+static void zt_notif_env_done(struct zt_notif_env *e)
+{
+	zcopy_file_release(e->zf);
+	sock_release(e->p.tx);
+	sock_release(e->p.rx);
+}
+
+/* The first ready notice, taken off the queue (what read(2) copies out). */
+static struct zcopy_notif *zt_notice_take(struct zcopy_file *zf)
+{
+	struct zcopy_notif *n;
+
+	spin_lock_irq(&zf->lock);
+	n = list_first_entry_or_null(&zf->ready, struct zcopy_notif, node);
+	if (n) {
+		list_del(&n->node);
+		zf->nr_ready--;
+		zf->pending--;
+	}
+	spin_unlock_irq(&zf->lock);
+	return n;
+}
+
+static void zt_notice_free(struct zcopy_file *zf, struct zcopy_notif *n)
+{
+	kfree(n);
+	zcopy_file_put(zf);
+}
+
+static void zt_notif_refcounts(struct kunit *test)
+{
+	struct sk_buff *skb, *clone;
+	struct zt_notif_env e;
+	struct zcopy_notif *n;
+	struct ubuf_info *u;
+
+	zt_notif_env(test, &e);
+	KUNIT_ASSERT_EQ(test, zcopy_notif_begin(&e.x, e.zf, 0xc0c0ULL), 0);
+	u = e.x.ubuf;
+	KUNIT_EXPECT_EQ(test, refcount_read(&u->refcnt), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&e.zf->ref), 2);
+	KUNIT_EXPECT_EQ(test, e.zf->pending, 1U);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod + 1);
+
+	/* An skb holds it, as TCP links it; a clone shares that hold. */
+	skb = alloc_skb(128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_zcopy_set(skb, u, NULL);
+	KUNIT_EXPECT_EQ(test, refcount_read(&u->refcnt), 2);
+	clone = skb_clone(skb, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, clone);
+	KUNIT_EXPECT_EQ(test, refcount_read(&u->refcnt), 2);
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, refcount_read(&u->refcnt), 2);
+
+	/* The call ends: its reference goes, the clone still holds. */
+	e.x.zc_bytes = 4096;
+	zcopy_notif_end(&e.x, 5000);
+	KUNIT_EXPECT_NULL(test, e.x.ubuf);
+	KUNIT_EXPECT_EQ(test, refcount_read(&u->refcnt), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e.zf->nr_ready), 0U);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod + 1);
+
+	/* The last skb goes: the notice is queued, the module let go. */
+	kfree_skb(clone);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e.zf->nr_ready), 1U);
+	KUNIT_EXPECT_EQ(test, e.zf->pending, 1U);
+	KUNIT_EXPECT_EQ(test, refcount_read(&e.zf->ref), 2);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod);
+	n = zt_notice_take(e.zf);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->rec.size, (u32)ZCOPY_NOTICE_SIZE_VER0);
+	KUNIT_EXPECT_EQ(test, n->rec.cookie, 0xc0c0ULL);
+	KUNIT_EXPECT_EQ(test, n->rec.bytes, 5000ULL);
+	KUNIT_EXPECT_EQ(test, n->rec.zc_bytes, 4096ULL);
+	KUNIT_EXPECT_EQ(test, n->rec.flags, 0U);
+	zt_notice_free(e.zf, n);
+	KUNIT_EXPECT_EQ(test, refcount_read(&e.zf->ref), 1);
+	KUNIT_EXPECT_EQ(test, e.zf->pending, 0U);
+	zt_notif_env_done(&e);
+}
+
+/* An skb whose fragments were copied (local delivery): COPIED. */
+static void zt_notif_copied(struct kunit *test)
+{
+	struct zt_notif_env e;
+	struct zcopy_notif *n;
+	struct sk_buff *skb;
+
+	zt_notif_env(test, &e);
+	KUNIT_ASSERT_EQ(test, zcopy_notif_begin(&e.x, e.zf, 7), 0);
+	skb = alloc_skb(128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_zcopy_set(skb, e.x.ubuf, NULL);
+	zcopy_notif_end(&e.x, 10);
+	/* What skb_copy_ubufs() does once it has copied the fragments. */
+	skb_zcopy_clear(skb, false);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e.zf->nr_ready), 1U);
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e.zf->nr_ready), 1U);
+	n = zt_notice_take(e.zf);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->rec.flags, ZCOPY_NOTICE_COPIED);
+	zt_notice_free(e.zf, n);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod);
+	zt_notif_env_done(&e);
+}
+
+/* A call that sent nothing: no notice, every count back at once. */
+static void zt_notif_quiet(struct kunit *test)
+{
+	struct zt_notif_env e;
+
+	zt_notif_env(test, &e);
+	KUNIT_ASSERT_EQ(test, zcopy_notif_begin(&e.x, e.zf, 1), 0);
+	zcopy_notif_end(&e.x, -EAGAIN);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(e.zf->nr_ready), 0U);
+	KUNIT_EXPECT_EQ(test, e.zf->pending, 0U);
+	KUNIT_EXPECT_EQ(test, refcount_read(&e.zf->ref), 1);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod);
+	zt_notif_env_done(&e);
+}
+
+/* The file closed with a notice in flight: freed by its completion. */
+static void zt_notif_release_in_flight(struct kunit *test)
+{
+	struct zt_notif_env e;
+	struct zcopy_file *zf;
+	struct sk_buff *skb;
+
+	zt_notif_env(test, &e);
+	zf = e.zf;
+	KUNIT_ASSERT_EQ(test, zcopy_notif_begin(&e.x, zf, 1), 0);
+	skb = alloc_skb(128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_zcopy_set(skb, e.x.ubuf, NULL);
+	zcopy_notif_end(&e.x, 10);
+	refcount_inc(&zf->ref);	/* the test's, to look after the release */
+	zcopy_file_release(zf);
+	KUNIT_EXPECT_EQ(test, refcount_read(&zf->ref), 2);
+	KUNIT_EXPECT_EQ(test, zf->pending, 1U);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod + 1);
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, refcount_read(&zf->ref), 1);
+	KUNIT_EXPECT_EQ(test, zf->pending, 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(zf->nr_ready), 0U);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod);
+	zcopy_file_put(zf);
+	sock_release(e.p.tx);
+	sock_release(e.p.rx);
+}
+
+/* The bound: @max in flight or unread, then -ENOBUFS; not TCP: -EOPNOTSUPP. */
+static void zt_notif_bound(struct kunit *test)
+{
+	struct zcopy_xfer x2 = {}, x3 = {};
+	struct zt_notif_env e;
+	struct socket *udp;
+
+	zt_notif_env(test, &e);
+	e.zf->max = 2;
+	x2.sock = e.p.tx;
+	x3.sock = e.p.tx;
+	KUNIT_ASSERT_EQ(test, zcopy_notif_begin(&e.x, e.zf, 1), 0);
+	KUNIT_ASSERT_EQ(test, zcopy_notif_begin(&x2, e.zf, 2), 0);
+	KUNIT_EXPECT_EQ(test, zcopy_notif_begin(&x3, e.zf, 3), -ENOBUFS);
+	KUNIT_EXPECT_NULL(test, x3.ubuf);
+	zcopy_notif_end(&e.x, 0);
+	KUNIT_EXPECT_EQ(test, zcopy_notif_begin(&x3, e.zf, 3), 0);
+	zcopy_notif_end(&x2, 0);
+	zcopy_notif_end(&x3, 0);
+	KUNIT_EXPECT_EQ(test, e.zf->pending, 0U);
+	KUNIT_EXPECT_EQ(test, zcopy_notif_begin(&x2, NULL, 1), -EINVAL);
+
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, AF_INET, SOCK_DGRAM,
+					       IPPROTO_UDP, &udp), 0);
+	x2.sock = udp;
+	KUNIT_EXPECT_EQ(test, zcopy_notif_begin(&x2, e.zf, 1), -EOPNOTSUPP);
+	sock_release(udp);
+	KUNIT_EXPECT_EQ(test, refcount_read(&e.zf->ref), 1);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod);
+	zt_notif_env_done(&e);
+}
+
+/*
+ * A real notified SENDFILE over loopback TCP: the pages go by reference,
+ * the notice comes once the data is acknowledged (delivery copies it:
+ * COPIED), and every folio count is back where it started.
+ */
+static void zt_notif_sendfile(struct kunit *test)
+{
+	const unsigned int nr = 8;
+	struct file *file = zt_file(test, NULL, nr * PAGE_SIZE);
+	struct zcopy_sendfile a = {
+		.flags = ZCOPY_SEND_OFFSET | ZCOPY_SEND_NOTIFY,
+		.count = nr * PAGE_SIZE,
+		.cookie = 99,
+	};
+	struct zt_notif_env e;
+	struct zcopy_notif *n = NULL;
+	struct file *out;
+	int ref[8], tries;
+	unsigned int i;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, nr * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < nr; i++)
+		ref[i] = zt_ref(zt_folio(file, i));
+	zt_notif_env(test, &e);
+	out = zt_sock_file(test, e.p.tx);
+	KUNIT_EXPECT_EQ(test, zcopy_sendfile_files(file, out, &a, NULL, e.zf),
+			(ssize_t)(nr * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, a.zc_bytes, (u64)(nr * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, zt_recv(e.p.rx, buf, nr * PAGE_SIZE, true),
+			(size_t)(nr * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, zt_buf_holds(buf, nr * PAGE_SIZE, 0));
+	for (tries = 0; tries < 100 && !n; tries++) {
+		n = zt_notice_take(e.zf);
+		if (!n)
+			msleep(20);
+	}
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->rec.cookie, 99ULL);
+	KUNIT_EXPECT_EQ(test, n->rec.bytes, (u64)(nr * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, n->rec.zc_bytes, (u64)(nr * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, n->rec.flags, ZCOPY_NOTICE_COPIED);
+	zt_notice_free(e.zf, n);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), e.mod);
+	/* Acknowledged: no skb holds the pages, before any socket closes. */
+	KUNIT_EXPECT_TRUE_MSG(test, zt_refs_back(file, ref, nr),
+			      "a page is still held after its notice");
+	zcopy_file_release(e.zf);
+	fput(out); /* releases p.tx */
+	sock_release(e.p.rx);
+	flush_delayed_fput();
+	fput(file);
+}
+
+static struct kunit_case zt_notify_cases[] = {
+	KUNIT_CASE(zt_notif_refcounts),
+	KUNIT_CASE(zt_notif_copied),
+	KUNIT_CASE(zt_notif_quiet),
+	KUNIT_CASE(zt_notif_release_in_flight),
+	KUNIT_CASE(zt_notif_bound),
+	KUNIT_CASE(zt_notif_sendfile),
+	{}
+};
+
+static struct kunit_suite zt_notify_suite = {
+	.name = "zcopy_notify",
+	.test_cases = zt_notify_cases,
 };
 
 /* ---- stats.c and genl.c: counters, rate limit, request policies ------- */
@@ -1281,7 +1564,7 @@ static void zt_stats_real_call(struct kunit *test)
 	out = zt_sock_file(test, p.tx);
 
 	zcopy_call_begin(&c, _IOC_NR(ZCOPY_IOC_SENDFILE), a.flags);
-	ret = zcopy_sendfile_files(file, out, &a, &c);
+	ret = zcopy_sendfile_files(file, out, &a, &c, NULL);
 	KUNIT_EXPECT_EQ(test, ret, (ssize_t)len);
 	KUNIT_EXPECT_TRUE(test, c.in_flight);
 	KUNIT_EXPECT_PTR_EQ(test, c.net, &init_net);
@@ -1398,7 +1681,8 @@ static struct kunit_suite zt_stats_suite = {
 	.test_cases = zt_stats_cases,
 };
 
-kunit_test_suites(&zt_pages_suite, &zt_send_suite, &zt_stats_suite);
+kunit_test_suites(&zt_pages_suite, &zt_send_suite, &zt_notify_suite,
+		  &zt_stats_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the zcopy data path");
 MODULE_LICENSE("GPL");

@@ -874,6 +874,57 @@ static int zcopy_send(struct xfer *x)
 	return 0;
 }
 
+/*
+ * zcopy with ZCOPY_SEND_NOTIFY: each call's notice is read from the
+ * library's descriptor, the last ones waited for before the unit ends
+ * (as for MSG_ZEROCOPY: the file may be rewritten once they are in).
+ */
+static int zcnotify_reap(struct xfer *x, int wait)
+{
+	struct pollfd p = { .fd = zc_device_fd(), .events = POLLIN };
+	struct zcopy_notice n[32];
+	ssize_t got;
+
+	if (wait && SYS(x, poll(&p, 1, 10000)) <= 0)
+		return -1;
+	got = SYS(x, zc_notices_read(n, 32));
+	if (got < 0)
+		return errno == EAGAIN ? 0 : -1;
+	for (ssize_t i = 0; i < got; i++) {
+		x->notif++;
+		if (n[i].flags & ZCOPY_NOTICE_COPIED)
+			x->notif_copied++;
+	}
+	return 0;
+}
+
+static int zcnotify_send(struct xfer *x)
+{
+	off_t off = 0;
+	int ret = 0;
+
+	while ((size_t)off < x->size && !ret) {
+		struct zc_stats st;
+		ssize_t n = SYS(x, zc_sendfile_notify(x->sock, x->fd, &off, x->size - (size_t)off,
+						      0, x->zc_calls, &st));
+
+		if (n < 0 && errno == ENOBUFS) {
+			ret = zcnotify_reap(x, 1);
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		x->zc_calls++;
+		x->zc_bytes += st.zc_bytes;
+		x->copied_bytes += st.copied_bytes;
+		if (x->zc_calls - x->notif > 64)
+			ret = zcnotify_reap(x, 0);
+	}
+	while (!ret && !x->more && x->notif < x->zc_calls)
+		ret = zcnotify_reap(x, 1);
+	return ret;
+}
+
 /* ---- the response workload: header + file + trailer, many in a row ---- */
 
 /* Count the calls, loop over short sends: send(2) of @len bytes. */
@@ -1150,6 +1201,9 @@ static const struct method methods[] = {
 	  NULL, uring_sendzc_send, NULL, WL_FILE, 0 },
 	{ "zcopy", "zcopy", "zcopy ZCOPY_IOC_SENDFILE (zc_sendfile_ex)", zcopy_missing, NULL,
 	  zcopy_send, NULL, WL_FILE, 1 },
+	{ "zcopy_notify", "zc notify",
+	  "zc_sendfile_notify(): ZCOPY_SEND_NOTIFY, every notice read before the next file",
+	  zcopy_missing, NULL, zcnotify_send, NULL, WL_FILE, 1 },
 	/* The response workload: the zcopy vector last (the plots' thick line). */
 	{ .id = "resp_cork",
 	  .col = "cork+sf",

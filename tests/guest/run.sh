@@ -52,7 +52,7 @@ if [ "${ZC_DEBUG:-0}" = 1 ]; then
 	echo scan >/sys/kernel/debug/kmemleak
 	echo clear >/sys/kernel/debug/kmemleak
 	check "insmod zcopy_kunit.ko (runs the KUnit suites)" insmod /zc/zcopy_kunit.ko
-	for suite in zcopy_pages zcopy_send zcopy_stats; do
+	for suite in zcopy_pages zcopy_send zcopy_notify zcopy_stats; do
 		r=/sys/kernel/debug/kunit/$suite/results
 		if [ ! -r "$r" ]; then
 			notok "KUnit suite $suite ran"
@@ -467,6 +467,13 @@ monitor_term() {
 	wait $mon
 }
 check "zcopy monitor exits 0 on SIGTERM" monitor_term
+
+# ---- examples/zcnotify.c: rewrite each chunk as soon as its notice comes --
+# 16 notified chunks to a slow loopback receiver; each chunk is rewritten
+# when its notice arrives, and the receiver must still get only old bytes.
+check "zcnotify: every chunk rewritten on its notice, the peer got the old bytes" \
+	sh -c '/zc/zcnotify /tmp/zcnotify.dat >/tmp/zcnotify.out 2>&1'
+grep -q 'all of them the old ones' /tmp/zcnotify.out || sed 's/^/#   /' /tmp/zcnotify.out
 
 # ---- examples/zchttpd.c: an HTTP server, one zc_sendv() per response -----
 # Debian's curl against zchttpd over loopback: whole files (checksums taken

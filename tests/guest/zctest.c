@@ -25,7 +25,8 @@
  * (allocation failures), t_sendv.c (ZCOPY_IOC_SENDV against writev(2)
  * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE), t_stats.c (the
  * generic netlink family: counters per namespace, events, settings),
- * t_nlfuzz.c (the family's policy, and a fuzzer of it).
+ * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_notify.c
+ * (completion notices, ZCOPY_SEND_NOTIFY).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
@@ -203,6 +204,8 @@ int main(int argc, char **argv)
 		test_sendv();
 	if (part(parts, "stats"))
 		test_stats();
+	if (part(parts, "notify"))
+		test_notify();
 	/* Last: it resets the netlink family's counters. */
 	if (part(parts, "nlfuzz"))
 		test_nlfuzz();

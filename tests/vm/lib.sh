@@ -143,12 +143,13 @@ build_initramfs() {
 	# with libcurl and what it loads (ldd lists them all, and the loader).
 	mkdir -p "$root/usr/bin"
 	cp -L /usr/bin/curl "$root/usr/bin/curl"
-	copy_elf "$root" /usr/bin/curl "$ZC_BUILD/bin/zchttpd"
+	copy_elf "$root" /usr/bin/curl "$ZC_BUILD/bin/zchttpd" "$ZC_BUILD/bin/zcnotify"
 
 	# The library where a package would install it: found by soname.
 	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/bin/zchttpd" "$root/zc/zchttpd"
+	cp "$ZC_BUILD/bin/zcnotify" "$root/zc/zcnotify"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$kodir"/*.ko "$root/zc/"

@@ -17,6 +17,9 @@
  *    which a kernel that does not know them refuses with EINVAL.
  *  - Flags: unknown bits are EINVAL, so a caller learns that a kernel is
  *    too old for a flag instead of having it ignored.
+ *  - struct zcopy_notice, the record read(2) of /dev/zcopy returns, starts
+ *    with its own size and keeps it under a reader: a longer record would
+ *    only be given to a reader that asked for it by a new ioctl.
  *  - Ioctl numbers are never reused; the direction and size bits of a
  *    command are not checked, the struct's own size is.
  */
@@ -56,13 +59,33 @@
  * Since zcopy 0.2.0.
  */
 #define ZCOPY_SEND_MORE		0x00000008U
+/* 0x00000010U: reserved for issue 20 (NODISKIO). */
+/*
+ * ZCOPY_SEND_NOTIFY: once every skb that references the pages this call
+ * sent has been freed (acknowledged, dropped, or its socket closed), one
+ * struct zcopy_notice carrying the call's @cookie becomes readable on the
+ * /dev/zcopy file descriptor that made the call (read(2), poll(2)). From
+ * then on the kernel no longer reads those pages for this call: the file
+ * range may be rewritten or truncated without changing what was sent.
+ * Exactly one notice per call that returned more than 0; none for a call
+ * that returned 0 or failed. TCP sockets only (EOPNOTSUPP otherwise; on
+ * 6.5+ kernels also while MTU probing may run: net.ipv4.tcp_mtu_probing
+ * not 0, whose probes share the pages without the notice); at
+ * most the module parameter notices_max (default 1024, read when
+ * /dev/zcopy is opened) notices per open file may be in flight or unread
+ * at once: a notified call over that fails with ENOBUFS, nothing sent.
+ * Costs a copy at delivery over loopback and veth (see README.md).
+ * Since zcopy 0.3.0.
+ */
+#define ZCOPY_SEND_NOTIFY	0x00000020U
 
 #define ZCOPY_SEND_ALL_FLAGS \
 	(ZCOPY_SEND_OFFSET | ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | \
-	 ZCOPY_SEND_MORE)
+	 ZCOPY_SEND_MORE | ZCOPY_SEND_NOTIFY)
 /* ZCOPY_IOC_SENDV takes these; ZCOPY_SEND_OFFSET is EINVAL there. */
 #define ZCOPY_SENDV_ALL_FLAGS \
-	(ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | ZCOPY_SEND_MORE)
+	(ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | ZCOPY_SEND_MORE | \
+	 ZCOPY_SEND_NOTIFY)
 
 /**
  * struct zcopy_sendfile - argument of %ZCOPY_IOC_SENDFILE
@@ -87,7 +110,9 @@
  *	lend and its filesystem made a copy for the read (sysfs, procfs,
  *	O_DIRECT; see README.md).
  *	@zc_bytes + @copied_bytes == @sent.
- * @reserved: must be zero; room for later versions.
+ * @cookie: in: with %ZCOPY_SEND_NOTIFY, the value the call's notice
+ *	carries (struct zcopy_notice), any value; without it, must be zero.
+ * @readahead: reserved for issue 20's readahead hint; must be zero for now.
  *
  * All fields are fixed-width and naturally aligned, so the layout is the
  * same for 32-bit and 64-bit callers.
@@ -102,7 +127,8 @@ struct zcopy_sendfile {
 	__u64 sent;
 	__u64 zc_bytes;
 	__u64 copied_bytes;
-	__u64 reserved[2];
+	__u64 cookie;
+	__u64 readahead;
 };
 
 #define ZCOPY_SENDFILE_SIZE_VER0 72	/* the first published layout */
@@ -145,8 +171,8 @@ struct zcopy_seg {
  * struct zcopy_sendv - argument of %ZCOPY_IOC_SENDV
  * @size: in: sizeof(struct zcopy_sendv) as the caller was compiled;
  *	at least %ZCOPY_SENDV_SIZE_VER0.
- * @flags: in: %ZCOPY_SEND_NOSIGNAL, %ZCOPY_SEND_DONTWAIT, %ZCOPY_SEND_MORE;
- *	other bits give EINVAL.
+ * @flags: in: %ZCOPY_SEND_NOSIGNAL, %ZCOPY_SEND_DONTWAIT, %ZCOPY_SEND_MORE,
+ *	%ZCOPY_SEND_NOTIFY; other bits give EINVAL.
  * @out_fd: in: the socket to write to, open for writing.
  * @nr_segs: in: segments in @segs, 0 to %ZCOPY_SENDV_MAX_SEGS.
  * @segs: in: address of an array of @nr_segs struct zcopy_seg.
@@ -155,7 +181,9 @@ struct zcopy_seg {
  * @copied_bytes: out: of @sent, bytes the CPU copied: every memory
  *	segment's, and file bytes for the reasons given at struct
  *	zcopy_sendfile. @zc_bytes + @copied_bytes == @sent.
- * @reserved: must be zero; room for later versions.
+ * @cookie: in: with %ZCOPY_SEND_NOTIFY, the value the call's notice
+ *	carries; without it, must be zero.
+ * @readahead: reserved for issue 20's readahead hint; must be zero for now.
  */
 struct zcopy_sendv {
 	__u32 size;
@@ -166,10 +194,49 @@ struct zcopy_sendv {
 	__u64 sent;
 	__u64 zc_bytes;
 	__u64 copied_bytes;
-	__u64 reserved[2];
+	__u64 cookie;
+	__u64 readahead;
 };
 
 #define ZCOPY_SENDV_SIZE_VER0 64	/* the first published layout */
+
+/*
+ * Flags of struct zcopy_notice.
+ *
+ * ZCOPY_NOTICE_COPIED: after the call, the kernel copied some of the bytes
+ * it had lent by reference (it reported zerocopy_success false): an skb
+ * was delivered to a socket on this host (loopback, veth: the receiver
+ * gets a copy, skb_orphan_frags_rx()), or went where fragments could not
+ * follow. The call's own copies are in @bytes - @zc_bytes.
+ */
+#define ZCOPY_NOTICE_COPIED	0x00000001U
+
+/**
+ * struct zcopy_notice - one completion notice, as read(2) of /dev/zcopy
+ *	returns it
+ * @size: the size of this record: %ZCOPY_NOTICE_SIZE_VER0.
+ * @flags: ZCOPY_NOTICE_* flags.
+ * @cookie: the @cookie of the notified call.
+ * @bytes: the bytes that call sent (its return value).
+ * @zc_bytes: of @bytes, those the call lent by reference (its @zc_bytes).
+ *
+ * read(2) returns whole records only, as many as fit in its buffer, in
+ * the order their sends completed; a buffer smaller than one record is
+ * EINVAL. With nothing to read it blocks, or fails with EAGAIN on an
+ * O_NONBLOCK descriptor; poll(2) reports POLLIN while a notice is
+ * readable. Growth rule: records read(2) returns never change size
+ * under a reader; a longer record would be given only to a reader that
+ * asked for it by a new ioctl. Each record starts with its own size.
+ */
+struct zcopy_notice {
+	__u32 size;
+	__u32 flags;
+	__u64 cookie;
+	__u64 bytes;
+	__u64 zc_bytes;
+};
+
+#define ZCOPY_NOTICE_SIZE_VER0 32
 
 /*
  * The ioctl type: 0xB9, unregistered in the kernel's

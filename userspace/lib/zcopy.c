@@ -28,7 +28,11 @@ ZC_API int zc_device_fd(void)
 
 	if (fd >= 0)
 		return fd;
-	fd = open(ZCOPY_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK is for read(2) of notices only (zc_notices_read()):
+	 * the sends take their blocking mode from the socket and flags.
+	 */
+	fd = open(ZCOPY_DEVICE_PATH, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	/* Another thread may have opened it meanwhile: keep theirs. */
@@ -47,8 +51,8 @@ ZC_API void zc_close(void)
 		close(fd);
 }
 
-ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count,
-			      unsigned int flags, struct zc_stats *stats)
+static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t count,
+				  unsigned int flags, uint64_t cookie, struct zc_stats *stats)
 {
 	struct zcopy_sendfile args = {
 		.size = sizeof(args),
@@ -56,6 +60,7 @@ ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count
 		.in_fd = in_fd,
 		.out_fd = out_fd,
 		.count = count,
+		.cookie = cookie,
 	};
 	int dev;
 
@@ -104,6 +109,34 @@ ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count
 	return (ssize_t)args.sent;
 }
 
+ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count,
+			      unsigned int flags, struct zc_stats *stats)
+{
+	return zc_sendfile_cookie(out_fd, in_fd, offset, count, flags, 0, stats);
+}
+
+ZC_API ssize_t zc_sendfile_notify(int out_fd, int in_fd, off_t *offset, size_t count,
+				  unsigned int flags, uint64_t cookie, struct zc_stats *stats)
+{
+	return zc_sendfile_cookie(out_fd, in_fd, offset, count, flags | ZCOPY_SEND_NOTIFY, cookie,
+				  stats);
+}
+
+ZC_API ssize_t zc_notices_read(struct zcopy_notice *notices, size_t nr)
+{
+	int dev = zc_device_fd();
+	ssize_t n;
+
+	if (dev < 0)
+		return -1;
+	if (!nr) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = read(dev, notices, nr * sizeof(*notices));
+	return n < 0 ? -1 : n / (ssize_t)sizeof(*notices);
+}
+
 ZC_API ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count,
 				 unsigned int flags)
 {
@@ -115,8 +148,8 @@ ZC_API ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 	return zc_sendfile_flags(out_fd, in_fd, offset, count, 0);
 }
 
-ZC_API ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
-			unsigned int flags, struct zc_stats *stats)
+static ssize_t zc_sendv_cookie(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
+			       unsigned int flags, uint64_t cookie, struct zc_stats *stats)
 {
 	struct zcopy_sendv args = {
 		.size = sizeof(args),
@@ -124,6 +157,7 @@ ZC_API ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int n
 		.out_fd = out_fd,
 		.nr_segs = nr,
 		.segs = (uint64_t)(uintptr_t)segs,
+		.cookie = cookie,
 	};
 	int dev;
 
@@ -139,6 +173,18 @@ ZC_API ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int n
 		stats->copied_bytes = args.copied_bytes;
 	}
 	return (ssize_t)args.sent;
+}
+
+ZC_API ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
+			unsigned int flags, struct zc_stats *stats)
+{
+	return zc_sendv_cookie(out_fd, segs, nr, flags, 0, stats);
+}
+
+ZC_API ssize_t zc_sendv_notify(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
+			       unsigned int flags, uint64_t cookie, struct zc_stats *stats)
+{
+	return zc_sendv_cookie(out_fd, segs, nr, flags | ZCOPY_SEND_NOTIFY, cookie, stats);
 }
 
 ZC_API int zc_sendv_advance(struct zcopy_seg **segs, unsigned int *nr, size_t sent)

@@ -63,6 +63,38 @@ struct zc_stats {
 ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count, unsigned int flags,
 		       struct zc_stats *stats);
 
+/* ---- completion notices -------------------------------------------------- */
+
+/**
+ * zc_sendfile_notify() - zc_sendfile_ex() with a completion notice
+ * @flags: as for zc_sendfile_flags(); ZCOPY_SEND_NOTIFY is added.
+ * @cookie: any value; the call's notice carries it.
+ *
+ * When every skb holding the pages this call sent has been freed (the
+ * data acknowledged, dropped, or the socket closed), one struct
+ * zcopy_notice with @cookie becomes readable by zc_notices_read(): from
+ * then on the file range may be rewritten without changing what was
+ * sent. One notice per call that returned more than 0, none otherwise.
+ * TCP sockets only (EOPNOTSUPP); ENOBUFS when the library's descriptor
+ * already has notices_max (1024) notices in flight or unread: read some.
+ */
+ssize_t zc_sendfile_notify(int out_fd, int in_fd, off_t *offset, size_t count, unsigned int flags,
+			   uint64_t cookie, struct zc_stats *stats);
+
+/**
+ * zc_notices_read() - take up to @nr completion notices, oldest first
+ * @notices: room for @nr records.
+ * @nr: at least 1.
+ *
+ * Never blocks: wait for POLLIN on zc_device_fd() (with your sockets, in
+ * one poll(2) or epoll set). The notices are those of calls made through
+ * the library by any thread of the process.
+ *
+ * Return: notices read (at least 1), or -1 with errno: EAGAIN when none
+ * is ready.
+ */
+ssize_t zc_notices_read(struct zcopy_notice *notices, size_t nr);
+
 /* ---- vectors: a response in one call ------------------------------------ */
 
 /** zc_seg_mem() - a segment of @len bytes at @buf (copied, as by write(2)) */
@@ -108,6 +140,13 @@ static inline struct zcopy_seg zc_seg_file(int fd, off_t offset, size_t len)
  */
 ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int nr, unsigned int flags,
 		 struct zc_stats *stats);
+
+/**
+ * zc_sendv_notify() - zc_sendv() with a completion notice carrying @cookie,
+ * as zc_sendfile_notify() (TCP only)
+ */
+ssize_t zc_sendv_notify(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
+			unsigned int flags, uint64_t cookie, struct zc_stats *stats);
 
 /**
  * zc_sendv_advance() - move a vector past the bytes a call sent
