@@ -27,9 +27,10 @@
 #include "zcopy.h"
 
 /*
- * The fields the kernel writes: @offset, and @sent through @copied_bytes.
- * Inputs (@count, and everything before @offset or after @copied_bytes)
- * are never written back.
+ * The fields the kernel writes: @offset, @sent through @copied_bytes, and
+ * @stop for a caller whose @size covers it (VER1). Inputs (@count,
+ * @cookie, @readahead and everything before @offset) are never written
+ * back.
  *
  * Written with one user-access window (user_write_access_begin() and
  * unsafe_put_user()) rather than copy_to_user(): this runs twice per
@@ -50,6 +51,9 @@ static int zcopy_put_outputs(struct zcopy_sendfile __user *uarg,
 	unsafe_put_user(args->zc_bytes, &uarg->zc_bytes, efault);
 	unsafe_put_user(args->copied_bytes, &uarg->copied_bytes, efault);
 	user_write_access_end();
+	if (args->size >= ZCOPY_SENDFILE_SIZE_VER1 &&
+	    put_user(args->stop, &uarg->stop))
+		return -EFAULT;
 	return 0;
 efault:
 	user_write_access_end();
@@ -102,8 +106,9 @@ static bool zcopy_get_sendfile_fast(struct zcopy_sendfile *a,
 	unsafe_get_user(a->out_fd, &u->out_fd, fault);
 	unsafe_get_user(a->offset, &u->offset, fault);
 	unsafe_get_user(a->count, &u->count, fault);
-	unsafe_get_user(a->reserved[0], &u->reserved[0], fault);
-	unsafe_get_user(a->reserved[1], &u->reserved[1], fault);
+	unsafe_get_user(a->cookie, &u->cookie, fault);
+	unsafe_get_user(a->readahead, &u->readahead, fault);
+	unsafe_get_user(a->pad, &u->pad, fault);
 	user_read_access_end();
 	return true;
 fault:
@@ -139,7 +144,8 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	call.requested = args.count;
 	if (args.flags & ~ZCOPY_SEND_ALL_FLAGS)
 		return zcopy_call_refused(&call, -EINVAL);
-	if (args.reserved[0] || args.reserved[1])
+	/* @cookie is ZCOPY_SEND_NOTIFY's, which this kernel does not know. */
+	if (args.cookie || args.pad)
 		return zcopy_call_refused(&call, -EINVAL);
 
 	/*
@@ -152,11 +158,16 @@ static long zcopy_ioctl_sendfile(struct zcopy_sendfile __user *uarg)
 	args.sent = 0;
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
+	args.stop = ZCOPY_STOP_ERROR;
 	if (zcopy_put_outputs(uarg, &args))
 		return zcopy_call_refused(&call, -EFAULT);
 	ret = zcopy_do_sendfile(&args, &call);
-	if (ret < 0)
+	if (ret < 0) {
+		/* Why nothing was sent: EBUSY is the disk's (NODISKIO). */
+		if (args.size >= ZCOPY_SENDFILE_SIZE_VER1)
+			put_user(args.stop, &uarg->stop);
 		return ret;
+	}
 
 	/*
 	 * Only a caller that made its struct read-only meanwhile (another
@@ -181,6 +192,9 @@ static int zcopy_put_sendv_outputs(struct zcopy_sendv __user *uarg,
 	unsafe_put_user(args->zc_bytes, &uarg->zc_bytes, efault);
 	unsafe_put_user(args->copied_bytes, &uarg->copied_bytes, efault);
 	user_write_access_end();
+	if (args->size >= ZCOPY_SENDV_SIZE_VER1 &&
+	    put_user(args->stop, &uarg->stop))
+		return -EFAULT;
 	return 0;
 efault:
 	user_write_access_end();
@@ -199,16 +213,19 @@ static long zcopy_ioctl_sendv(struct zcopy_sendv __user *uarg)
 		return zcopy_call_refused(&call, ret);
 	if (args.flags & ~ZCOPY_SENDV_ALL_FLAGS)
 		return zcopy_call_refused(&call, -EINVAL);
-	if (args.reserved[0] || args.reserved[1])
+	if (args.cookie || args.pad)
 		return zcopy_call_refused(&call, -EINVAL);
 
 	/* Outputs written before anything is sent, as for SENDFILE. */
 	args.sent = 0;
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
+	args.stop = ZCOPY_STOP_ERROR;
 	if (zcopy_put_sendv_outputs(uarg, &args))
 		return zcopy_call_refused(&call, -EFAULT);
 	ret = zcopy_do_sendv(&args, &call);
+	if (ret < 0 && args.size >= ZCOPY_SENDV_SIZE_VER1)
+		put_user(args.stop, &uarg->stop);
 	if (ret <= 0)
 		return ret;
 	args.sent = ret;

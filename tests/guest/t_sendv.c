@@ -329,11 +329,15 @@ static void bad_inputs(void)
 		report(rc == EBADF, "sendv bad input: out fd not open for writing -> EBADF", "%s",
 		       errname(rc));
 		a.out_fd = sv[0];
-		a.reserved[1] = 1;
+		a.cookie = 1;
 		rc = ioctl(zc_device_fd(), ZCOPY_IOC_SENDV, &a) < 0 ? errno : 0;
-		report(rc == EINVAL, "sendv bad input: reserved field -> EINVAL", "%s",
-		       errname(rc));
-		a.reserved[1] = 0;
+		report(rc == EINVAL, "sendv bad input: cookie (reserved for NOTIFY) -> EINVAL",
+		       "%s", errname(rc));
+		a.cookie = 0;
+		a.pad = 1;
+		rc = ioctl(zc_device_fd(), ZCOPY_IOC_SENDV, &a) < 0 ? errno : 0;
+		report(rc == EINVAL, "sendv bad input: pad -> EINVAL", "%s", errname(rc));
+		a.pad = 0;
 		a.size = ZCOPY_SENDV_SIZE_VER0 - 8;
 		rc = ioctl(zc_device_fd(), ZCOPY_IOC_SENDV, &a) < 0 ? errno : 0;
 		report(rc == EINVAL, "sendv bad input: size below VER0 -> EINVAL", "%s",
