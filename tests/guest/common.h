@@ -105,6 +105,7 @@ void test_faults(void);
 void test_sendv(void);
 void test_stats(void);
 void test_nlfuzz(void);
+void test_nodiskio(void);
 int sink_main(int argc, char **argv);
 int zcfuse_main(int argc, char **argv);
 

@@ -144,6 +144,11 @@ setup_fuse() {
 }
 check "zcfuse mounted on /mnt/fuse" setup_fuse
 
+# ---- a real disk for ZCOPY_SEND_NODISKIO: the virtio drive QEMU throttles
+# (tests/vm/lib.sh, make_disk), ext4 with files made on the host
+check "throttled virtio disk, ext4 on /mnt/disk" sh -c 'mkdir -p /mnt/disk &&
+	mount -t ext4 /dev/vda /mnt/disk && test -s /mnt/disk/cold.bin'
+
 # ---- the C suite ---------------------------------------------------------
 export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
 export ZC_NOSG_ADDR=198.51.100.2 ZC_NOSG_FROM=198.51.100.1
@@ -151,7 +156,7 @@ export ZC_EXT4_DIR=/mnt/ext4 ZC_EXT4_DEV=/dev/loop0 ZC_EXT4_STAT=/sys/block/loop
 export ZC_HUGE_DIR=/mnt/huge ZC_OVL_DIR=/mnt/ovl ZC_OVL_LOWER=/tmp/ovl/lower
 export ZC_TMPFS_DIR=/mnt/tmpfs ZC_XFS_DIR=/mnt/xfs ZC_CGROUP_DIR=/sys/fs/cgroup
 export ZC_CONFIGFS_DIR=/sys/kernel/config/netconsole/zc
-export ZC_FUSE_DIR=/mnt/fuse
+export ZC_FUSE_DIR=/mnt/fuse ZC_DISK_DIR=/mnt/disk
 # Shown as it runs (tee), so that a hang shows where it happened.
 (
 	/zc/zctest /tmp
