@@ -50,17 +50,23 @@ ZC_API void zc_close(void)
 ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count,
 			      unsigned int flags, struct zc_stats *stats)
 {
+	int ext = stats && (flags & ZC_SEND_EXT);
 	struct zcopy_sendfile args = {
 		.size = sizeof(args),
-		.flags = flags,
+		.flags = flags & ~ZC_SEND_EXT,
 		.in_fd = in_fd,
 		.out_fd = out_fd,
 		.count = count,
+		.readahead = ext ? stats->readahead : 0,
 	};
 	int dev;
 
-	if (stats)
-		*stats = (struct zc_stats){ 0 };
+	if (stats) {
+		stats->zc_bytes = 0;
+		stats->copied_bytes = 0;
+		if (ext)
+			stats->stop = ZCOPY_STOP_ERROR;
+	}
 	if (flags & ZCOPY_SEND_OFFSET) {
 		errno = EINVAL; /* the offset pointer decides that */
 		return -1;
@@ -93,13 +99,19 @@ ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count
 		}
 		args.count = n;
 	}
-	if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) < 0)
+	args.stop = ZCOPY_STOP_ERROR;
+	if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) < 0) {
+		if (ext)
+			stats->stop = args.stop;
 		return -1;
+	}
 	if (offset)
 		*offset = args.offset;
 	if (stats) {
 		stats->zc_bytes = args.zc_bytes;
 		stats->copied_bytes = args.copied_bytes;
+		if (ext)
+			stats->stop = args.stop;
 	}
 	return (ssize_t)args.sent;
 }
@@ -118,25 +130,37 @@ ZC_API ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 ZC_API ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
 			unsigned int flags, struct zc_stats *stats)
 {
+	int ext = stats && (flags & ZC_SEND_EXT);
 	struct zcopy_sendv args = {
 		.size = sizeof(args),
-		.flags = flags,
+		.flags = flags & ~ZC_SEND_EXT,
 		.out_fd = out_fd,
 		.nr_segs = nr,
 		.segs = (uint64_t)(uintptr_t)segs,
+		.readahead = ext ? stats->readahead : 0,
+		.stop = ZCOPY_STOP_ERROR,
 	};
 	int dev;
 
-	if (stats)
-		*stats = (struct zc_stats){ 0 };
+	if (stats) {
+		stats->zc_bytes = 0;
+		stats->copied_bytes = 0;
+		if (ext)
+			stats->stop = ZCOPY_STOP_ERROR;
+	}
 	dev = zc_device_fd();
 	if (dev < 0)
 		return -1;
-	if (ioctl(dev, ZCOPY_IOC_SENDV, &args) < 0)
+	if (ioctl(dev, ZCOPY_IOC_SENDV, &args) < 0) {
+		if (ext)
+			stats->stop = args.stop;
 		return -1;
+	}
 	if (stats) {
 		stats->zc_bytes = args.zc_bytes;
 		stats->copied_bytes = args.copied_bytes;
+		if (ext)
+			stats->stop = args.stop;
 	}
 	return (ssize_t)args.sent;
 }
