@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,9 +155,17 @@ static void sendfile_ref(const struct peer *p, int fd, off_t off, size_t count, 
 /*
  * NODISKIO calls in a loop until [off, off + count) is sent or end of file
  * (a call returning 0): on EBUSY the loop sleeps 2 ms and calls again, as
- * an event loop would come back later. Returns the bytes sent; *@calls,
- * *@busy, *@max_secs: calls made, of them EBUSY, the longest call.
+ * an event loop would come back later. The calls carry DONTWAIT, and a full
+ * socket is waited for outside them (poll), so that a call's time is its
+ * own and never the receiver's. Returns the bytes sent; *@calls, *@busy,
+ * *@max_secs: calls made, of them EBUSY, the longest of those (a call that
+ * met the disk and sent nothing: what it did is look up, start readahead
+ * and return). The time of all calls together goes to nd_in_calls: a call
+ * that sends cached pages over TCP on loopback runs the receiver's
+ * protocol too, which under TCG can take a good part of a second of CPU.
  */
+static double nd_in_calls;
+
 static size_t nd_loop(int s, int fd, off_t off, size_t count, uint64_t ra, int *calls, int *busy,
 		      double *max_secs, int *bad_err)
 {
@@ -166,18 +175,28 @@ static size_t nd_loop(int s, int fd, off_t off, size_t count, uint64_t ra, int *
 	*calls = *busy = 0;
 	*max_secs = 0;
 	*bad_err = 0;
+	nd_in_calls = 0;
 	while (done < count && now() < t_end) {
-		struct nd r = nd_call(s, fd, off + done, count - done, ZCOPY_SEND_NODISKIO, ra);
+		struct nd r = nd_call(s, fd, off + done, count - done,
+				      ZCOPY_SEND_NODISKIO | ZCOPY_SEND_DONTWAIT, ra);
+		struct pollfd pfd = { .fd = s, .events = POLLOUT };
 
 		(*calls)++;
-		if (r.secs > *max_secs)
+		nd_in_calls += r.secs;
+		if (r.ret == -1 && r.secs > *max_secs)
 			*max_secs = r.secs;
 		if (r.ret > 0) {
 			done += r.ret;
+			if (r.stop == ZCOPY_STOP_SOCKET)
+				poll(&pfd, 1, 1000);
 			continue;
 		}
 		if (r.ret == 0)
 			break;
+		if (r.err == EAGAIN && r.stop == ZCOPY_STOP_SOCKET) {
+			poll(&pfd, 1, 1000);
+			continue;
+		}
 		if (r.err != EBUSY || r.stop != ZCOPY_STOP_DISK) {
 			*bad_err = r.err ? r.err : -1;
 			break;
@@ -188,7 +207,22 @@ static size_t nd_loop(int s, int fd, off_t off, size_t count, uint64_t ra, int *
 	return done;
 }
 
-/* Cold file over @p: the first call returns at once, EBUSY; then all of it. */
+/*
+ * The first NODISKIO call on a cold file: -1 EBUSY, stop DISK, nothing
+ * sent; or, since QEMU's throttle lets a first burst through at full speed
+ * (a tenth of a second's worth, 400 KiB) and the host has the image in its
+ * cache, that burst's readahead may have completed before the call looked
+ * at the page again: then a partial send of at most 1 MiB, stop DISK.
+ */
+static int cold_ok(const struct nd *r, size_t len)
+{
+	if (r->ret == -1)
+		return r->err == EBUSY && r->stop == ZCOPY_STOP_DISK && r->off == 0;
+	return r->ret > 0 && (size_t)r->ret <= MiB && (size_t)r->ret < len &&
+	       r->stop == ZCOPY_STOP_DISK && r->off == r->ret;
+}
+
+/* Cold file over @p: the first call returns at once, stop DISK; then all of it. */
 static void cold_file(const struct peer *p, const char *name)
 {
 	char path[256], t[160];
@@ -205,27 +239,33 @@ static void cold_file(const struct peer *p, const char *name)
 		die(path);
 	drop_caches(fd);
 	s = rx_start(&rx, p, len, -1);
-	r = nd_call(s, fd, 0, len, ZCOPY_SEND_NODISKIO, 0);
-	snprintf(t, sizeof(t), "nodiskio %s: cold 16 MiB file: -1 EBUSY, stop DISK, at once",
+	r = nd_call(s, fd, 0, len, ZCOPY_SEND_NODISKIO | ZCOPY_SEND_DONTWAIT, 0);
+	snprintf(t, sizeof(t), "nodiskio %s: cold 16 MiB file: stop DISK at once, EBUSY or a burst",
 		 p->name);
-	report(r.ret == -1 && r.err == EBUSY && r.stop == ZCOPY_STOP_DISK && r.off == 0 &&
-		       r.secs < 0.1 * len / DISK_BPS,
-	       t, "ret %zd %s stop %s offset %lld in %.3f s (drive: %.1f s)", r.ret, errname(r.err),
+	report(cold_ok(&r, len) && r.secs < 0.1 * len / DISK_BPS, t,
+	       "ret %zd %s stop %s offset %lld in %.3f s (drive: %.1f s)", r.ret, errname(r.err),
 	       stop_name(r.stop), (long long)r.off, r.secs, len / DISK_BPS);
 	t0 = now();
-	got = nd_loop(s, fd, 0, len, 0, &calls, &busy, &max_secs, &bad);
+	got = r.ret > 0 ? r.ret : 0;
+	got += nd_loop(s, fd, got, len - got, 0, &calls, &busy, &max_secs, &bad);
 	total = now() - t0;
 	rx_finish(&rx, s);
 	note("nodiskio %s: first call %.4f s; whole file in %.2f s, %d calls (%d EBUSY), longest "
-	     "call %.4f s",
-	     p->name, r.secs, total, calls, busy, max_secs);
+	     "EBUSY call %.4f s, %.2f s in calls",
+	     p->name, r.secs, total, calls, busy, max_secs, nd_in_calls);
 	snprintf(t, sizeof(t), "nodiskio %s: repeated calls deliver the whole file, no call waits",
 		 p->name);
-	/* The drive is slow (the file took seconds), yet no call waited for it. */
+	/*
+	 * The drive is slow (the file took seconds), yet no call that met it
+	 * waited for it, and the calls together took a fraction of the time:
+	 * the rest the loop spent sleeping, free to serve others.
+	 */
 	report(!bad && got == len && rx.got == len && total > 0.5 * len / DISK_BPS &&
-		       max_secs < 0.1 * total,
-	       t, "sent %zu received %zu err %s, total %.2f s, longest call %.4f s", got, rx.got,
-	       errname(bad), total, max_secs);
+		       max_secs < 0.05 * total && nd_in_calls < 0.5 * total,
+	       t,
+	       "sent %zu received %zu err %s, total %.2f s, longest EBUSY call %.4f s, %.2f s in "
+	       "calls",
+	       got, rx.got, errname(bad), total, max_secs, nd_in_calls);
 	want = file_bytes(fd, len);
 	sendfile_ref(p, fd, 0, len, &ref);
 	snprintf(t, sizeof(t), "nodiskio %s: bytes equal pread(2)'s and sendfile(2)'s", p->name);
@@ -280,6 +320,12 @@ static void partly_cached(void)
 	close(fd);
 }
 
+/* A 64 KiB request on a cold file: as cold_ok(), or all of it in the burst. */
+static int small_ok(const struct nd *r)
+{
+	return r->ret == (ssize_t)(64 * KiB) && r->stop == ZCOPY_STOP_DONE;
+}
+
 /* The readahead hint reads the whole file; without it, much less is read. */
 static void readahead_hint(void)
 {
@@ -301,7 +347,7 @@ static void readahead_hint(void)
 	r = nd_call(s, fd, 0, 64 * KiB, ZCOPY_SEND_NODISKIO, 0);
 	sleep(2);
 	res_none = resident(fd, len);
-	report(r.ret == -1 && r.err == EBUSY && res_none > 0 && res_none < pages / 4,
+	report((cold_ok(&r, len) || small_ok(&r)) && res_none > 0 && res_none < pages / 4,
 	       "nodiskio: no hint: only the file's own readahead is started",
 	       "ret %zd %s, %zu of %zu pages resident after 2 s", r.ret, errname(r.err), res_none,
 	       pages);
@@ -315,7 +361,8 @@ static void readahead_hint(void)
 	note("nodiskio: with a 16 MiB hint the file was cached %.2f s after the call, which took "
 	     "%.4f s",
 	     now() - t0, r.secs);
-	report(r.ret == -1 && r.err == EBUSY && r.secs < 0.5 && res_hint == pages,
+	report((cold_ok(&r, len) || small_ok(&r)) && r.secs < 0.1 * len / DISK_BPS &&
+		       res_hint == pages,
 	       "nodiskio: readahead hint reads the whole file, the call does not wait",
 	       "ret %zd %s in %.3f s, %zu of %zu pages resident", r.ret, errname(r.err), r.secs,
 	       res_hint, pages);
@@ -377,11 +424,12 @@ static void truncation(void)
 	r = nd_call(s, fd, 0, len, ZCOPY_SEND_NODISKIO, 0);
 	if (ftruncate(fd, newlen))
 		die("ftruncate");
-	got = nd_loop(s, fd, 0, len, 0, &calls, &busy, &max_secs, &bad);
+	got = r.ret > 0 ? r.ret : 0;
+	got += nd_loop(s, fd, got, len - got, 0, &calls, &busy, &max_secs, &bad);
 	e = nd_call(s, fd, newlen, 100, ZCOPY_SEND_NODISKIO, 0);
 	rx_finish(&rx, s);
 	want = file_bytes(fd, newlen);
-	report(r.ret == -1 && r.err == EBUSY && !bad && got == newlen && rx.got == newlen &&
+	report(cold_ok(&r, len) && !bad && got == newlen && rx.got == newlen &&
 		       !memcmp(rx.buf, want, newlen),
 	       "nodiskio: truncated to 5 MiB + 100 during readahead: exactly that much arrives",
 	       "first %zd %s; sent %zu received %zu err %s", r.ret, errname(r.err), got, rx.got,
@@ -426,9 +474,9 @@ static void nonblocking(void)
 	r = nd_call(s, fd, 0, len, ZCOPY_SEND_NODISKIO, 0);
 	full = nd_call(s, fd, r.ret > 0 ? r.ret : 0, len, ZCOPY_SEND_NODISKIO, 0);
 	sf = sendfile(s, fd, &off, len);
-	report(cold.ret == -1 && cold.err == EBUSY && cold.stop == ZCOPY_STOP_DISK,
-	       "nodiskio non-blocking socket: cold file: EBUSY, stop DISK", "ret %zd %s stop %s",
-	       cold.ret, errname(cold.err), stop_name(cold.stop));
+	report(cold_ok(&cold, len),
+	       "nodiskio non-blocking socket: cold file: stop DISK, EBUSY or a burst",
+	       "ret %zd %s stop %s", cold.ret, errname(cold.err), stop_name(cold.stop));
 	report(r.ret > 0 && (size_t)r.ret < len && r.stop == ZCOPY_STOP_SOCKET,
 	       "nodiskio non-blocking socket: cached file: partial send, stop SOCKET",
 	       "ret %zd %s stop %s", r.ret, errname(r.err), stop_name(r.stop));
