@@ -30,7 +30,7 @@ EXAMPLE_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 
 LIB := $(B)/lib/libzcopy.so.$(VERSION)
 USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
-	     $(B)/bin/zchttpd $(B)/tests/zctest
+	     $(B)/bin/zchttpd $(B)/bin/zcloop $(B)/tests/zctest
 
 .PHONY: all module userspace check bench demo deps install install-module \
 	install-userspace dkms-install clean
@@ -62,6 +62,10 @@ $(B)/bin/zcopy: userspace/cli/zcopy.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 # examples/: programs built on libzcopy, to read; not installed. The guest
 # suite runs zchttpd against Debian's curl.
 $(B)/bin/zchttpd: examples/zchttpd.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXAMPLE_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
+
+$(B)/bin/zcloop: examples/zcloop.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EXAMPLE_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
 

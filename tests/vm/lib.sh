@@ -149,6 +149,7 @@ build_initramfs() {
 	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/bin/zchttpd" "$root/zc/zchttpd"
+	cp "$ZC_BUILD/bin/zcloop" "$root/zc/zcloop"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$kodir"/*.ko "$root/zc/"
