@@ -282,9 +282,12 @@ static int __init zcopy_init(void)
 	ret = zcopy_stats_init();
 	if (ret)
 		return ret;
-	ret = zcopy_genl_init();
+	ret = zcopy_ra_init();
 	if (ret)
 		goto err_stats;
+	ret = zcopy_genl_init();
+	if (ret)
+		goto err_ra;
 	ret = misc_register(&zcopy_misc);
 	if (ret)
 		goto err_genl;
@@ -294,6 +297,8 @@ static int __init zcopy_init(void)
 
 err_genl:
 	zcopy_genl_exit();
+err_ra:
+	zcopy_ra_exit();
 err_stats:
 	zcopy_stats_exit();
 	return ret;
@@ -303,6 +308,7 @@ static void __exit zcopy_exit(void)
 {
 	misc_deregister(&zcopy_misc);
 	zcopy_genl_exit();
+	zcopy_ra_exit();
 	zcopy_stats_exit();
 }
 

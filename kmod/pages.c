@@ -59,9 +59,14 @@
  *  - i_size is read again after the folio is uptodate (see below).
  *
  * With ZCOPY_SEND_NODISKIO (struct zcopy_ra.nodiskio) the walk never waits
- * for the disk, as read(2) with RWF_NOWAIT in filemap_get_pages(): a
- * missing folio still starts readahead (and, if readahead could not add
- * it, a read of that folio alone), but nothing waits for it; a folio that
+ * for the disk. A missing folio, and a folio marked PG_readahead, start
+ * readahead, but not in the caller: submitting readahead is itself where a
+ * filesystem reads the metadata that maps the file (an ext4 extent block
+ * not in the cache is read synchronously by ext4_map_blocks()), and where
+ * a busy device makes the submitter wait for a request slot. The guest
+ * test saw a first call on a cold ext4 file take 0.9 s that way. So the
+ * readahead goes to a kernel worker (zcopy_ra_queue()), with a reference
+ * on the file, and the call stops with -EBUSY at once; a folio that
  * is not uptodate is only tried (folio_trylock()): if it is locked, a read
  * holds it; if not, its last read failed and a new one is started, without
  * waiting. Either way the walk stops there with -EBUSY, and the call sends
@@ -75,8 +80,10 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "trace.h"
@@ -390,6 +397,97 @@ static void zcopy_ra_hint(struct file *file, pgoff_t index, pgoff_t last,
 }
 
 /*
+ * Readahead for NODISKIO calls, off the caller's path: the workqueue, and
+ * one work item per request, which owns a reference on the file (and on
+ * @folio, for an asynchronous readahead at a PG_readahead folio).
+ */
+static struct workqueue_struct *zcopy_ra_wq;
+
+struct zcopy_ra_work {
+	struct work_struct work;
+	struct file *file;
+	struct folio *folio;
+	pgoff_t index;
+	pgoff_t last;
+	struct zcopy_ra ra;
+};
+
+static void zcopy_ra_workfn(struct work_struct *work)
+{
+	struct zcopy_ra_work *rw = container_of(work, struct zcopy_ra_work, work);
+	struct file *file = rw->file;
+	struct address_space *mapping = file->f_mapping;
+	bool xfs = zcopy_read_way(file) == ZCOPY_READ_XFS;
+
+	/* xfs creates page-cache folios under its IOLOCK (xfs_file_fadvise). */
+	if (xfs)
+		inode_lock_shared(file_inode(file));
+	if (rw->folio) {
+		DEFINE_READAHEAD(ractl, file, &file->f_ra, mapping, rw->folio->index);
+
+		if (folio_test_readahead(rw->folio) && rw->folio->mapping == mapping)
+			page_cache_async_ra(&ractl, rw->folio,
+					    rw->last + 1 - rw->folio->index);
+		folio_put(rw->folio);
+	} else {
+		page_cache_sync_readahead(mapping, &file->f_ra, file, rw->index,
+					  rw->last + 1 - rw->index);
+		zcopy_ra_hint(file, rw->index, rw->last, &rw->ra);
+	}
+	if (xfs)
+		inode_unlock_shared(file_inode(file));
+	fput(file);
+	kfree(rw);
+}
+
+/*
+ * Hand readahead of [@index, @last] (plus the hint), or the asynchronous
+ * readahead at @folio, to the worker. Returns false if it could not (no
+ * memory, or no workqueue: the KUnit module has none), and the caller
+ * then starts it itself.
+ */
+static bool zcopy_ra_queue(struct file *file, struct folio *folio,
+			   pgoff_t index, pgoff_t last,
+			   const struct zcopy_ra *ra)
+{
+	struct zcopy_ra_work *rw;
+
+	if (!zcopy_ra_wq)
+		return false;
+	rw = kmalloc(sizeof(*rw), GFP_KERNEL | __GFP_NOWARN);
+	if (!rw)
+		return false;
+	INIT_WORK(&rw->work, zcopy_ra_workfn);
+	rw->file = get_file(file);
+	rw->folio = folio;
+	if (folio)
+		folio_get(folio);
+	rw->index = index;
+	rw->last = last;
+	rw->ra = *ra;
+	queue_work(zcopy_ra_wq, &rw->work);
+	return true;
+}
+
+/**
+ * zcopy_ra_init - the NODISKIO readahead workqueue
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int zcopy_ra_init(void)
+{
+	zcopy_ra_wq = alloc_workqueue("zcopy_ra", WQ_UNBOUND, 0);
+	return zcopy_ra_wq ? 0 : -ENOMEM;
+}
+
+/* zcopy_ra_exit - wait for the readahead queued, and free the workqueue. */
+void zcopy_ra_exit(void)
+{
+	destroy_workqueue(zcopy_ra_wq);
+	zcopy_ra_wq = NULL;
+}
+
+/*
  * Return the uptodate folio that holds page @index of @file, with one
  * reference held for the caller, or an ERR_PTR. @last is the last page
  * index the caller will want, to size readahead. Readahead started is
@@ -418,6 +516,9 @@ repeat:
 		*read_in = true;
 		if (call)
 			call->ra_sync++;
+		/* NODISKIO: the worker reads ahead; nothing is there yet. */
+		if (nowait && zcopy_ra_queue(file, NULL, index, last, ra))
+			return ERR_PTR(-EBUSY);
 		page_cache_sync_readahead(mapping, &file->f_ra, file, index,
 					  last + 1 - index);
 		zcopy_ra_hint(file, index, last, ra);
@@ -436,7 +537,8 @@ repeat:
 
 		if (call)
 			call->ra_async++;
-		page_cache_async_ra(&ractl, folio, last + 1 - folio->index);
+		if (!nowait || !zcopy_ra_queue(file, folio, index, last, ra))
+			page_cache_async_ra(&ractl, folio, last + 1 - folio->index);
 	}
 
 	if (!folio_test_uptodate(folio)) {

@@ -332,6 +332,8 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 enum zcopy_read_way zcopy_read_way(struct file *file);
 int zcopy_fs_read_begin(struct file *file, enum zcopy_read_way way,
 			bool nowait);
+int zcopy_ra_init(void);
+void zcopy_ra_exit(void);
 
 /**
  * zcopy_read_begin - the filesystem's own checks before a batch is read

@@ -60,20 +60,22 @@
  * ZCOPY_SEND_NODISKIO: never wait for the disk. The call sends the bytes
  * whose pages are already uptodate in the page cache, from the requested
  * offset up to the first page that is missing or still being read; it
- * starts readahead for that part (the file's own readahead, plus @readahead
- * bytes if given) without waiting for it, and returns what it sent. If that
+ * has a kernel worker start readahead for that part (the file's own
+ * readahead, plus @readahead bytes if given), and returns what it sent
+ * without waiting for any of it. If that
  * is nothing, the call fails with EBUSY (FreeBSD's SF_NODISKIO gives EBUSY
  * too); a partial send returns its count, and @stop (size VER1) says
  * %ZCOPY_STOP_DISK. On ZCOPY_IOC_SENDV it applies to every file segment.
  * Holes, end of file and truncation behave as in the blocking call.
  *
- * What it never does: a synchronous read, or a sleep on a folio lock that
- * a read holds (a folio that is locked and not uptodate stops the call).
- * Sleeps that remain, as in any send: memory allocation (readahead's pages,
- * with __GFP_NORETRY, and the socket's skbs), the socket's lock and, on a
- * blocking socket without %ZCOPY_SEND_DONTWAIT, its send buffer; submitting
- * readahead I/O may wait for a request slot of a busy device (the block
- * layer has no "don't wait" for readahead). A tmpfs page in swap is disk:
+ * What it never does: a synchronous read, a sleep on a folio lock that a
+ * read holds (a folio that is locked and not uptodate stops the call), or
+ * the submission of readahead itself, which may read the file's block map
+ * (an ext4 extent block) synchronously and wait for a request slot of a
+ * busy device: the worker does that. Sleeps that remain, as in any send:
+ * memory allocation (the worker's request, the socket's skbs), the
+ * socket's lock and, on a blocking socket without %ZCOPY_SEND_DONTWAIT,
+ * its send buffer. A tmpfs page in swap is disk:
  * it stops the call, and only a blocking call brings it back. xfs: the
  * inode lock held by a writer stops the call too (EBUSY), as RWF_NOWAIT.
  * Files read through their filesystem's ->splice_read (sysfs, procfs,
