@@ -190,13 +190,13 @@ build_initramfs() {
 # ZC_DISK_BPS bytes/s (4 MiB/s) and ZC_DISK_IOPS requests/s (200), so a
 # cold read is slow and measurable. Files, from /dev/urandom (the tests
 # compare what arrives with what pread(2) and sendfile(2) give): cold.bin,
-# part.bin, trunc.bin and unix.bin of 16 MiB, and sparse.bin, 8 MiB with
+# part.bin, trunc.bin, unix.bin and hint.bin of 16 MiB, and sparse.bin, 8 MiB with
 # data only at [1 MiB, 2 MiB) and [5 MiB, 5 MiB + 4 KiB). Made fresh for
 # each boot (under a second), so every boot starts from the same disk.
 make_disk() {
 	local dir=$1 src
 	src=$(mktemp -d)
-	for f in cold part trunc unix; do
+	for f in cold part trunc unix hint; do
 		head -c $((16 << 20)) /dev/urandom >"$src/$f.bin"
 	done
 	truncate -s 8M "$src/sparse.bin"
