@@ -634,6 +634,51 @@ static void bad_inputs(void)
 	(void)path;
 }
 
+/*
+ * The other page-cache ways: xfs (the IOLOCK only tried) on its loop
+ * device, and the throttled block device itself (/dev/vda, read through
+ * its own page cache). Cold, then delivered whole by repeated calls.
+ */
+static void other_ways(void)
+{
+	const char *xfs = getenv("ZC_XFS_DIR");
+	char *path = xfs ? make_file_in(xfs, "nodiskio.bin", 4 * MiB + 123, 41) : NULL;
+	const char *const files[] = { path, "/dev/vda" };
+	const char *const names[] = { "xfs", "block device /dev/vda" };
+	size_t lens[] = { 4 * MiB + 123, 4 * MiB };
+	char t[160];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		int fd = files[i] ? open(files[i], O_RDONLY) : -1, s, calls, busy, bad;
+		size_t len = lens[i], got;
+		unsigned char *want;
+		double max_secs;
+		struct rx rx;
+
+		snprintf(t, sizeof(t),
+			 "nodiskio %s: a cold range, delivered whole, bytes equal pread(2)'s",
+			 names[i]);
+		if (fd < 0) {
+			report(0, t, "cannot open %s", files[i] ? files[i] : "(no ZC_XFS_DIR)");
+			continue;
+		}
+		drop_caches(fd);
+		s = rx_start(&rx, &lo4, len, -1);
+		got = nd_loop(s, fd, 0, len, 0, &calls, &busy, &max_secs, &bad);
+		rx_finish(&rx, s);
+		want = file_bytes(fd, len);
+		report(!bad && got == len && rx.got == len && !memcmp(rx.buf, want, len), t,
+		       "sent %zu received %zu (%d calls, %d EBUSY) err %s", got, rx.got, calls,
+		       busy, errname(bad));
+		free(want);
+		rx_free(&rx);
+		close(fd);
+	}
+	if (path)
+		unlink(path);
+}
+
 void test_nodiskio(void)
 {
 	disk = getenv("ZC_DISK_DIR");
@@ -650,4 +695,5 @@ void test_nodiskio(void)
 	truncation();
 	nonblocking();
 	sendv_cold();
+	other_ways();
 }
