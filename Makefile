@@ -30,7 +30,7 @@ EXAMPLE_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 
 LIB := $(B)/lib/libzcopy.so.$(VERSION)
 USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
-	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/tests/zctest
+	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest
 
 .PHONY: all module userspace check bench bench-ab demo deps install install-module \
 	install-userspace dkms-install clean
@@ -67,6 +67,11 @@ $(B)/bin/zchttpd: examples/zchttpd.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 
 # zcnotify: rewrites each chunk of a file as soon as its notice arrives.
 $(B)/bin/zcnotify: examples/zcnotify.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXAMPLE_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
+
+# zcloop: an event loop that sends what is cached, a pool the cold rest.
+$(B)/bin/zcloop: examples/zcloop.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EXAMPLE_CFLAGS) -o $@ $< -L$(B)/lib -lzcopy
 

@@ -30,9 +30,10 @@
 #include "zcopy.h"
 
 /*
- * The fields the kernel writes: @offset, and @sent through @copied_bytes.
- * Inputs (@count, and everything before @offset or after @copied_bytes)
- * are never written back.
+ * The fields the kernel writes: @offset, @sent through @copied_bytes, and
+ * @stop for a caller whose @size covers it (VER1). Inputs (@count,
+ * @cookie, @readahead and everything before @offset) are never written
+ * back.
  *
  * Written with one user-access window (user_write_access_begin() and
  * unsafe_put_user()) rather than copy_to_user(): this runs twice per
@@ -53,6 +54,9 @@ static int zcopy_put_outputs(struct zcopy_sendfile __user *uarg,
 	unsafe_put_user(args->zc_bytes, &uarg->zc_bytes, efault);
 	unsafe_put_user(args->copied_bytes, &uarg->copied_bytes, efault);
 	user_write_access_end();
+	if (args->size >= ZCOPY_SENDFILE_SIZE_VER1 &&
+	    put_user(args->stop, &uarg->stop))
+		return -EFAULT;
 	return 0;
 efault:
 	user_write_access_end();
@@ -107,6 +111,7 @@ static bool zcopy_get_sendfile_fast(struct zcopy_sendfile *a,
 	unsafe_get_user(a->count, &u->count, fault);
 	unsafe_get_user(a->cookie, &u->cookie, fault);
 	unsafe_get_user(a->readahead, &u->readahead, fault);
+	unsafe_get_user(a->pad, &u->pad, fault);
 	user_read_access_end();
 	return true;
 fault:
@@ -145,9 +150,8 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 	call.requested = args.count;
 	if (args.flags & ~ZCOPY_SEND_ALL_FLAGS)
 		return zcopy_call_refused(&call, -EINVAL);
-	/* A cookie only with ZCOPY_SEND_NOTIFY; readahead not yet (issue 20). */
-	if ((args.cookie && !(args.flags & ZCOPY_SEND_NOTIFY)) ||
-	    args.readahead)
+	/* A cookie only with ZCOPY_SEND_NOTIFY. */
+	if ((args.cookie && !(args.flags & ZCOPY_SEND_NOTIFY)) || args.pad)
 		return zcopy_call_refused(&call, -EINVAL);
 
 	/*
@@ -160,11 +164,16 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 	args.sent = 0;
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
+	args.stop = ZCOPY_STOP_ERROR;
 	if (zcopy_put_outputs(uarg, &args))
 		return zcopy_call_refused(&call, -EFAULT);
 	ret = zcopy_do_sendfile(&args, &call, zf);
-	if (ret < 0)
+	if (ret < 0) {
+		/* Why nothing was sent: EBUSY is the disk's (NODISKIO). */
+		if (args.size >= ZCOPY_SENDFILE_SIZE_VER1)
+			put_user(args.stop, &uarg->stop);
 		return ret;
+	}
 
 	/*
 	 * Only a caller that made its struct read-only meanwhile (another
@@ -189,6 +198,9 @@ static int zcopy_put_sendv_outputs(struct zcopy_sendv __user *uarg,
 	unsafe_put_user(args->zc_bytes, &uarg->zc_bytes, efault);
 	unsafe_put_user(args->copied_bytes, &uarg->copied_bytes, efault);
 	user_write_access_end();
+	if (args->size >= ZCOPY_SENDV_SIZE_VER1 &&
+	    put_user(args->stop, &uarg->stop))
+		return -EFAULT;
 	return 0;
 efault:
 	user_write_access_end();
@@ -208,17 +220,19 @@ static long zcopy_ioctl_sendv(struct zcopy_file *zf,
 		return zcopy_call_refused(&call, ret);
 	if (args.flags & ~ZCOPY_SENDV_ALL_FLAGS)
 		return zcopy_call_refused(&call, -EINVAL);
-	if ((args.cookie && !(args.flags & ZCOPY_SEND_NOTIFY)) ||
-	    args.readahead)
+	if ((args.cookie && !(args.flags & ZCOPY_SEND_NOTIFY)) || args.pad)
 		return zcopy_call_refused(&call, -EINVAL);
 
 	/* Outputs written before anything is sent, as for SENDFILE. */
 	args.sent = 0;
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
+	args.stop = ZCOPY_STOP_ERROR;
 	if (zcopy_put_sendv_outputs(uarg, &args))
 		return zcopy_call_refused(&call, -EFAULT);
 	ret = zcopy_do_sendv(&args, &call, zf);
+	if (ret < 0 && args.size >= ZCOPY_SENDV_SIZE_VER1)
+		put_user(args.stop, &uarg->stop);
 	if (ret <= 0)
 		return ret;
 	args.sent = ret;
@@ -307,9 +321,12 @@ static int __init zcopy_init(void)
 	ret = zcopy_stats_init();
 	if (ret)
 		return ret;
-	ret = zcopy_genl_init();
+	ret = zcopy_ra_init();
 	if (ret)
 		goto err_stats;
+	ret = zcopy_genl_init();
+	if (ret)
+		goto err_ra;
 	ret = misc_register(&zcopy_misc);
 	if (ret)
 		goto err_genl;
@@ -319,6 +336,8 @@ static int __init zcopy_init(void)
 
 err_genl:
 	zcopy_genl_exit();
+err_ra:
+	zcopy_ra_exit();
 err_stats:
 	zcopy_stats_exit();
 	return ret;
@@ -329,6 +348,7 @@ static void __exit zcopy_exit(void)
 	misc_deregister(&zcopy_misc);
 	zcopy_notify_exit();
 	zcopy_genl_exit();
+	zcopy_ra_exit();
 	zcopy_stats_exit();
 }
 

@@ -57,13 +57,33 @@
  *  - a page marked hardware-poisoned is never sent: -EIO, as read(2)
  *    gives (the next CPU or DMA touch of it could be a machine check);
  *  - i_size is read again after the folio is uptodate (see below).
+ *
+ * With ZCOPY_SEND_NODISKIO (struct zcopy_ra.nodiskio) the walk never waits
+ * for the disk. A missing folio, and a folio marked PG_readahead, start
+ * readahead, but not in the caller: submitting readahead is itself where a
+ * filesystem reads the metadata that maps the file (an ext4 extent block
+ * not in the cache is read synchronously by ext4_map_blocks()), and where
+ * a busy device makes the submitter wait for a request slot. The guest
+ * test saw a first call on a cold ext4 file take 0.9 s that way. So the
+ * readahead goes to a kernel worker (zcopy_ra_queue()), with a reference
+ * on the file, and the call stops with -EBUSY at once; a folio that
+ * is not uptodate is only tried (folio_trylock()): if it is locked, a read
+ * holds it; if not, its last read failed and a new one is started, without
+ * waiting. Either way the walk stops there with -EBUSY, and the call sends
+ * what it found before. Uptodate folios need no lock, holes and end of
+ * file are judged as in the blocking walk. tmpfs: a page in swap is disk
+ * (-EBUSY, nothing started), and a folio that is not uptodate is only
+ * tried. The mapping's invalidate lock and xfs's IOLOCK are only tried
+ * too (a truncate, hole punch or writer holding them would be waited for).
  */
 #include <linux/cacheflush.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "trace.h"
@@ -115,6 +135,7 @@ enum zcopy_read_way zcopy_read_way(struct file *file)
  * @file: the file; its read way is %ZCOPY_READ_EXT4 or %ZCOPY_READ_XFS
  *	(zcopy_read_begin() calls this only for those).
  * @way: zcopy_read_way(@file).
+ * @nowait: ZCOPY_SEND_NODISKIO: wait for no lock.
  *
  * ext4 and xfs refuse reads with -EIO once the filesystem is shut down
  * (an I/O error on the journal, or FS_IOC_SHUTDOWN), even for pages
@@ -125,22 +146,33 @@ enum zcopy_read_way zcopy_read_way(struct file *file)
  * under its IOLOCK, the inode's i_rwsem, shared: taken here, dropped by
  * zcopy_read_end().
  *
- * Context: process context, may sleep.
- * Return: 0, or the filesystem's errno (-EIO); nothing is held then.
+ * Context: process context, may sleep (not on the IOLOCK if @nowait).
+ * Return: 0, or the filesystem's errno (-EIO), or -EBUSY if @nowait and
+ * a lock is held by another task; nothing is held then.
  */
-int zcopy_fs_read_begin(struct file *file, enum zcopy_read_way way)
+int zcopy_fs_read_begin(struct file *file, enum zcopy_read_way way,
+			bool nowait)
 {
 	struct iov_iter iter;
 	struct kiocb kiocb;
 	ssize_t ret;
 
 	init_sync_kiocb(&kiocb, file);
+	/* NODISKIO: xfs then only tries its IOLOCK, as for RWF_NOWAIT. */
+	if (nowait)
+		kiocb.ki_flags |= IOCB_NOWAIT;
 	iov_iter_kvec(&iter, ITER_DEST, NULL, 0, 0);
 	ret = file->f_op->read_iter(&kiocb, &iter);
+	if (ret == -EAGAIN && nowait)
+		return -EBUSY;
 	if (ret < 0)
 		return ret;
-	if (way == ZCOPY_READ_XFS)
+	if (way != ZCOPY_READ_XFS)
+		return 0;
+	if (!nowait)
 		inode_lock_shared(file_inode(file));
+	else if (!inode_trylock_shared(file_inode(file)))
+		return -EBUSY;
 	return 0;
 }
 
@@ -169,9 +201,12 @@ static bool zcopy_is_zero_folio(struct folio *folio)
  *    waits for all of that. A folio still not uptodate under the lock
  *    was fallocate()d and never written: zeros.
  * *@read_in is set when the page came back from swap or was waited for.
+ * @nowait (NODISKIO): a page in swap is -EBUSY, and so is a folio that is
+ * not uptodate and locked (a writer, or a swap-in, holds it).
  */
 static struct folio *zcopy_shmem_folio(struct address_space *mapping,
-				       pgoff_t index, bool *read_in)
+				       pgoff_t index, bool *read_in,
+				       bool nowait)
 {
 	struct folio *folio;
 	struct page *page;
@@ -182,6 +217,8 @@ repeat:
 	if (!folio) {
 		if (!xa_is_value(xa_load(&mapping->i_pages, index)))
 			return zcopy_zero_folio();
+		if (nowait)
+			return ERR_PTR(-EBUSY);
 		*read_in = true;	/* back from swap */
 		page = shmem_read_mapping_page_gfp(mapping, index,
 						   mapping_gfp_mask(mapping));
@@ -194,7 +231,10 @@ repeat:
 		return folio;
 
 	*read_in = true;	/* waited for its writer */
-	err = folio_lock_killable(folio);
+	if (nowait)
+		err = folio_trylock(folio) ? 0 : -EBUSY;
+	else
+		err = folio_lock_killable(folio);
 	if (err) {
 		folio_put(folio);
 		return ERR_PTR(err);
@@ -237,11 +277,12 @@ static int zcopy_read_folio(struct file *file, struct folio *folio)
  * to allocate): add a folio for it and read it, under the invalidate
  * lock, as filemap_create_folio() does. Returns the uptodate folio with a
  * reference, NULL if another task added one first (look again), or an
- * ERR_PTR.
+ * ERR_PTR. @nowait (NODISKIO): the invalidate lock is only tried, and
+ * the read is started but not waited for: -EBUSY once it is on its way.
  */
 static struct folio *zcopy_create_folio(struct file *file,
 					struct address_space *mapping,
-					pgoff_t index)
+					pgoff_t index, bool nowait)
 {
 	unsigned int order = zc_mapping_min_folio_order(mapping);
 	struct folio *folio;
@@ -250,11 +291,22 @@ static struct folio *zcopy_create_folio(struct file *file,
 	folio = filemap_alloc_folio(mapping_gfp_mask(mapping), order);
 	if (!folio)
 		return ERR_PTR(-ENOMEM);
-	filemap_invalidate_lock_shared(mapping);
+	if (!nowait) {
+		filemap_invalidate_lock_shared(mapping);
+	} else if (!filemap_invalidate_trylock_shared(mapping)) {
+		folio_put(folio);
+		return ERR_PTR(-EBUSY);
+	}
 	err = filemap_add_folio(mapping, folio, (index >> order) << order,
 				mapping_gfp_constraint(mapping, GFP_KERNEL));
-	if (!err)
+	if (!err && nowait) {
+		/* ->read_folio unlocks it when the read completes. */
+		err = mapping->a_ops->read_folio(file, folio);
+		if (!err)
+			err = -EBUSY;
+	} else if (!err) {
 		err = zcopy_read_folio(file, folio);
+	}
 	filemap_invalidate_unlock_shared(mapping);
 	if (err) {
 		folio_put(folio);
@@ -269,15 +321,26 @@ static struct folio *zcopy_create_folio(struct file *file,
  * still the file's and still not uptodate, read it again, as
  * filemap_update_page() does. Consumes the caller's reference on every
  * path but success. Returns 0, -EAGAIN if the folio was truncated
- * meanwhile (look again), or an errno.
+ * meanwhile (look again), or an errno. @nowait (NODISKIO): the locks are
+ * only tried, a read is started but not waited for, and a folio that does
+ * not turn out uptodate at once is -EBUSY.
  */
 static int zcopy_update_folio(struct file *file, struct address_space *mapping,
-			      struct folio *folio)
+			      struct folio *folio, bool nowait)
 {
 	int err;
 
-	filemap_invalidate_lock_shared(mapping);
-	err = folio_lock_killable(folio);
+	if (nowait && !filemap_invalidate_trylock_shared(mapping)) {
+		folio_put(folio);
+		return -EBUSY;
+	}
+	if (!nowait) {
+		filemap_invalidate_lock_shared(mapping);
+		err = folio_lock_killable(folio);
+	} else {
+		/* Locked and not uptodate: a read is in flight. */
+		err = folio_trylock(folio) ? 0 : -EBUSY;
+	}
 	if (err)
 		goto out;
 	if (!folio->mapping) {
@@ -285,6 +348,11 @@ static int zcopy_update_folio(struct file *file, struct address_space *mapping,
 		err = -EAGAIN;
 	} else if (folio_test_uptodate(folio)) {
 		folio_unlock(folio);
+	} else if (nowait) {
+		/* Its last read failed: read again, wait for nothing. */
+		err = mapping->a_ops->read_folio(file, folio);
+		if (!err)
+			err = -EBUSY;
 	} else {
 		err = zcopy_read_folio(file, folio);
 	}
@@ -296,34 +364,168 @@ out:
 }
 
 /*
+ * The caller's readahead hint (struct zcopy_ra.bytes): page @index is
+ * missing and the request ends at page @last; read ahead from @index to
+ * @last and hint bytes past it, clamped to end of file and to
+ * ZCOPY_READAHEAD_MAX, in 2 MiB steps as force_page_cache_ra() does.
+ * page_cache_ra_unbounded() skips pages already cached and starts the
+ * reads without waiting for them; end of file is the caller's to check.
+ * The file's own readahead (page_cache_sync_readahead()) has run first and
+ * keeps its state; this only widens the window.
+ */
+static void zcopy_ra_hint(struct file *file, pgoff_t index, pgoff_t last,
+			  const struct zcopy_ra *ra)
+{
+	struct address_space *mapping = file->f_mapping;
+	loff_t isize = i_size_read(mapping->host);
+	u64 bytes;
+	pgoff_t end;
+
+	if (!ra || !ra->bytes || isize <= 0)
+		return;
+	bytes = min_t(u64, ra->bytes, ZCOPY_READAHEAD_MAX);
+	end = last + DIV_ROUND_UP(bytes, PAGE_SIZE);
+	end = min(end, (pgoff_t)((isize - 1) >> PAGE_SHIFT));
+	end = min(end, index + (pgoff_t)(ZCOPY_READAHEAD_MAX >> PAGE_SHIFT) - 1);
+	while (index <= end) {
+		DEFINE_READAHEAD(ractl, file, &file->f_ra, mapping, index);
+		pgoff_t nr = min_t(pgoff_t, end - index + 1, SZ_2M >> PAGE_SHIFT);
+
+		page_cache_ra_unbounded(&ractl, nr, 0);
+		index += nr;
+	}
+}
+
+/*
+ * Readahead for NODISKIO calls, off the caller's path: the workqueue, and
+ * one work item per request, which owns a reference on the file (and on
+ * @folio, for an asynchronous readahead at a PG_readahead folio).
+ */
+static struct workqueue_struct *zcopy_ra_wq;
+
+struct zcopy_ra_work {
+	struct work_struct work;
+	struct file *file;
+	struct folio *folio;
+	pgoff_t index;
+	pgoff_t last;
+	struct zcopy_ra ra;
+};
+
+static void zcopy_ra_workfn(struct work_struct *work)
+{
+	struct zcopy_ra_work *rw = container_of(work, struct zcopy_ra_work, work);
+	struct file *file = rw->file;
+	struct address_space *mapping = file->f_mapping;
+	bool xfs = zcopy_read_way(file) == ZCOPY_READ_XFS;
+
+	/* xfs creates page-cache folios under its IOLOCK (xfs_file_fadvise). */
+	if (xfs)
+		inode_lock_shared(file_inode(file));
+	if (rw->folio) {
+		DEFINE_READAHEAD(ractl, file, &file->f_ra, mapping, rw->folio->index);
+
+		if (folio_test_readahead(rw->folio) && rw->folio->mapping == mapping)
+			page_cache_async_ra(&ractl, rw->folio,
+					    rw->last + 1 - rw->folio->index);
+		folio_put(rw->folio);
+	} else {
+		page_cache_sync_readahead(mapping, &file->f_ra, file, rw->index,
+					  rw->last + 1 - rw->index);
+		zcopy_ra_hint(file, rw->index, rw->last, &rw->ra);
+	}
+	if (xfs)
+		inode_unlock_shared(file_inode(file));
+	fput(file);
+	kfree(rw);
+}
+
+/*
+ * Hand readahead of [@index, @last] (plus the hint), or the asynchronous
+ * readahead at @folio, to the worker. Returns false if it could not (no
+ * memory, or no workqueue: the KUnit module has none), and the caller
+ * then starts it itself.
+ */
+static bool zcopy_ra_queue(struct file *file, struct folio *folio,
+			   pgoff_t index, pgoff_t last,
+			   const struct zcopy_ra *ra)
+{
+	struct zcopy_ra_work *rw;
+
+	if (!zcopy_ra_wq)
+		return false;
+	rw = kmalloc(sizeof(*rw), GFP_KERNEL | __GFP_NOWARN);
+	if (!rw)
+		return false;
+	INIT_WORK(&rw->work, zcopy_ra_workfn);
+	rw->file = get_file(file);
+	rw->folio = folio;
+	if (folio)
+		folio_get(folio);
+	rw->index = index;
+	rw->last = last;
+	rw->ra = *ra;
+	queue_work(zcopy_ra_wq, &rw->work);
+	return true;
+}
+
+/**
+ * zcopy_ra_init - the NODISKIO readahead workqueue
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int zcopy_ra_init(void)
+{
+	zcopy_ra_wq = alloc_workqueue("zcopy_ra", WQ_UNBOUND, 0);
+	return zcopy_ra_wq ? 0 : -ENOMEM;
+}
+
+/* zcopy_ra_exit - wait for the readahead queued, and free the workqueue. */
+void zcopy_ra_exit(void)
+{
+	destroy_workqueue(zcopy_ra_wq);
+	zcopy_ra_wq = NULL;
+}
+
+/*
  * Return the uptodate folio that holds page @index of @file, with one
  * reference held for the caller, or an ERR_PTR. @last is the last page
  * index the caller will want, to size readahead. Readahead started is
  * counted in @call; *@read_in tells whether the folio had to be read or
  * waited for (false: it was in the cache and uptodate, or a tmpfs hole).
+ * @ra: NODISKIO and the readahead hint, or NULL for neither. With
+ * NODISKIO, a folio that is not uptodate now is ERR_PTR(-EBUSY), after
+ * its read was started.
  */
 static struct folio *zcopy_folio_get(struct file *file, enum zcopy_read_way way,
 				     pgoff_t index, pgoff_t last,
-				     struct zcopy_call *call, bool *read_in)
+				     struct zcopy_call *call, bool *read_in,
+				     const struct zcopy_ra *ra)
 {
 	struct address_space *mapping = file->f_mapping;
+	bool nowait = ra && ra->nodiskio;
 	struct folio *folio;
 	int err;
 
 	*read_in = false;
 	if (way == ZCOPY_READ_SHMEM)
-		return zcopy_shmem_folio(mapping, index, read_in);
+		return zcopy_shmem_folio(mapping, index, read_in, nowait);
 repeat:
 	folio = zc_filemap_get_folio(mapping, index);
 	if (!folio) {
 		*read_in = true;
 		if (call)
 			call->ra_sync++;
+		/* NODISKIO: the worker reads ahead; nothing is there yet. */
+		if (nowait && zcopy_ra_queue(file, NULL, index, last, ra))
+			return ERR_PTR(-EBUSY);
 		page_cache_sync_readahead(mapping, &file->f_ra, file, index,
 					  last + 1 - index);
+		zcopy_ra_hint(file, index, last, ra);
 		folio = zc_filemap_get_folio(mapping, index);
 		if (!folio) {
-			folio = zcopy_create_folio(file, mapping, index);
+			folio = zcopy_create_folio(file, mapping, index,
+						   nowait);
 			if (!folio)
 				goto repeat;
 			return folio;
@@ -335,12 +537,13 @@ repeat:
 
 		if (call)
 			call->ra_async++;
-		page_cache_async_ra(&ractl, folio, last + 1 - folio->index);
+		if (!nowait || !zcopy_ra_queue(file, folio, index, last, ra))
+			page_cache_async_ra(&ractl, folio, last + 1 - folio->index);
 	}
 
 	if (!folio_test_uptodate(folio)) {
 		*read_in = true;
-		err = zcopy_update_folio(file, mapping, folio);
+		err = zcopy_update_folio(file, mapping, folio, nowait);
 		if (err == -EAGAIN)
 			goto repeat;
 		if (err)
@@ -452,7 +655,7 @@ retry:
 }
 
 /**
- * zcopy_batch_fill - pin the page-cache pages of the next part of a range
+ * zcopy_batch_fill_ra - pin the page-cache pages of the next part of a range
  * @b: the batch to fill: pages are appended after those it holds (a
  *	byte stream's batch carries on across the segments of a call).
  * @file: the file, open for reading.
@@ -461,6 +664,8 @@ retry:
  * @pos: the file offset to start at.
  * @len: bytes wanted (> 0); @pos + @len should lie within i_size.
  * @call: where to count pages found and read, and readahead; or NULL.
+ * @ra: %ZCOPY_SEND_NODISKIO and the caller's readahead hint, or NULL for
+ *	a blocking fill with the file's own readahead only.
  *
  * Fills @b up to @b->max pages with pages covering a prefix of
  * [@pos, @pos + @len). It stops early at end of file (i_size may shrink
@@ -472,14 +677,15 @@ retry:
  * waits for a writer or stands in the zero page, and the walk resumes
  * after it.
  *
- * Context: process context, may sleep (page cache reads).
+ * Context: process context, may sleep (page cache reads; with NODISKIO
+ * only for allocations and for readahead's submission).
  * Return: bytes added to @b (> 0); 0 at end of file; or a negative
  * errno (-EIO, -ENOMEM, -EINTR, ...) if not even the first page could be
- * had.
+ * had; with NODISKIO -EBUSY if that page needs the disk.
  */
-ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
-			 enum zcopy_read_way way, loff_t pos, size_t len,
-			 struct zcopy_call *call)
+ssize_t zcopy_batch_fill_ra(struct zcopy_batch *b, struct file *file,
+			    enum zcopy_read_way way, loff_t pos, size_t len,
+			    struct zcopy_call *call, const struct zcopy_ra *ra)
 {
 	struct address_space *mapping = file->f_mapping;
 	struct inode *inode = mapping->host;
@@ -501,7 +707,7 @@ ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
 					      b->max - b->nr));
 		if (!n) {
 			folios[0] = zcopy_folio_get(file, way, pos >> PAGE_SHIFT,
-						    last, call, &read_in);
+						    last, call, &read_in, ra);
 			if (IS_ERR(folios[0])) {
 				err = PTR_ERR(folios[0]);
 				break;

@@ -77,7 +77,7 @@ static int zcopy_check_file(struct file *in, struct file *out, loff_t pos,
  */
 static int zcopy_seg_get(struct zcopy_kseg *k, const struct zcopy_kseg *prev,
 			 const struct zcopy_seg __user *useg, struct file *out,
-			 int *prev_fd)
+			 int *prev_fd, bool nodiskio)
 {
 	struct zcopy_seg seg;
 	int ret;
@@ -126,6 +126,9 @@ static int zcopy_seg_get(struct zcopy_kseg *k, const struct zcopy_kseg *prev,
 		return ret;
 	k->pos = seg.offset;
 	k->way = zcopy_read_way(k->file);
+	/* As for SENDFILE: such a file's read cannot be told not to wait. */
+	if (nodiskio && k->way == ZCOPY_READ_SPLICE)
+		return -EOPNOTSUPP;
 	return 0;
 }
 
@@ -166,6 +169,7 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 	ssize_t ret;
 
 	zcopy_xfer_init(&x, sock_from_file(out), out, args->flags, call);
+	x.ra.bytes = args->readahead;
 	if (unlikely(args->flags & ZCOPY_SEND_NOTIFY)) {
 		ret = zcopy_notif_begin(&x, zf, args->cookie);
 		if (ret)
@@ -179,6 +183,7 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 		zcopy_xfer_segs(&x, segs, nr);
 		zcopy_xfer_batch_free(&x, &small);
 		ret = zcopy_xfer_end(&x);
+		args->stop = zcopy_xfer_stop(&x, ret);
 	}
 	if (unlikely(x.ubuf))
 		zcopy_notif_end(&x, ret);
@@ -255,7 +260,8 @@ ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call,
 		memset(&segs[i], 0, sizeof(segs[i]));
 		got++;
 		ret = zcopy_seg_get(&segs[i], i ? &segs[i - 1] : NULL,
-				    &usegs[i], out, &prev_fd);
+				    &usegs[i], out, &prev_fd,
+				    args->flags & ZCOPY_SEND_NODISKIO);
 		if (ret)
 			goto out_segs;
 		if (check_add_overflow(total, segs[i].len, &total) ||
@@ -278,8 +284,11 @@ ssize_t zcopy_do_sendv(struct zcopy_sendv *args, struct zcopy_call *call,
 	call->requested = total;
 	out_pos = out->f_pos;
 	ret = rw_verify_area(WRITE, out, &out_pos, total);
-	if (ret < 0 || !total)
+	if (ret < 0 || !total) {
+		if (!ret)
+			args->stop = ZCOPY_STOP_DONE;
 		goto out_segs;
+	}
 
 	ret = zcopy_sendv_segs(out, segs, nr, args, call, zf);
 	inc_syscr(current);

@@ -274,11 +274,12 @@ static size_t zcopy_xfer_pages(struct zcopy_xfer *x, struct file *in,
 
 		if (pos >= isize || !zcopy_xfer_room(x))
 			break;
-		ret = zcopy_read_begin(in, way);
+		ret = zcopy_read_begin(in, way, x->ra.nodiskio);
 		if (!ret) {
-			ret = zcopy_batch_fill(x->b, in, way, pos,
-					       min_t(loff_t, len - added,
-						     isize - pos), x->call);
+			ret = zcopy_batch_fill_ra(x->b, in, way, pos,
+						  min_t(loff_t, len - added,
+							isize - pos),
+						  x->call, &x->ra);
 			zcopy_read_end(in, way);
 		}
 		if (ret <= 0) {
@@ -450,8 +451,13 @@ void zcopy_xfer_segs(struct zcopy_xfer *x, struct zcopy_kseg *segs,
 		if (x->record)
 			zcopy_xfer_flush(x, more);
 		if (done < s->len || x->stopped || x->stop_reading ||
-		    x->read_err)
+		    x->read_err) {
+			/* Short with nothing else to blame: end of file. */
+			if (s->file && done < s->len && !x->stopped &&
+			    !x->stop_reading && !x->read_err)
+				x->eof = true;
 			break;
+		}
 	}
 	/* What the last segments left in the batch; a no-op if empty. */
 	zcopy_xfer_flush(x, x->send_more);
@@ -479,6 +485,39 @@ ssize_t zcopy_xfer_end(struct zcopy_xfer *x)
 	if (x->send_err)
 		return x->send_err;
 	return x->read_err;
+}
+
+/**
+ * zcopy_xfer_stop - why a transfer stopped, for the ABI's @stop
+ * @x: the transfer, after zcopy_xfer_end().
+ * @ret: zcopy_xfer_end()'s return.
+ *
+ * The first cause met wins: the socket (it took less, or failed), a
+ * signal, the disk (%ZCOPY_SEND_NODISKIO's -EBUSY), another read error,
+ * end of file. A transfer with none of them sent everything.
+ *
+ * Return: a %ZCOPY_STOP_* value.
+ */
+u32 zcopy_xfer_stop(const struct zcopy_xfer *x, ssize_t ret)
+{
+	if (x->send_err == -ERESTARTSYS || x->send_err == -EINTR)
+		return ZCOPY_STOP_SIGNAL;
+	if (x->send_err == -EAGAIN)
+		return ZCOPY_STOP_SOCKET;
+	if (x->send_err)
+		return ZCOPY_STOP_ERROR;
+	if (x->stopped)
+		return ZCOPY_STOP_SOCKET;
+	if (x->read_err == -EBUSY)
+		return ZCOPY_STOP_DISK;
+	if (x->read_err == -ERESTARTSYS || x->read_err == -EINTR ||
+	    (x->stop_reading && signal_pending(current)))
+		return ZCOPY_STOP_SIGNAL;
+	if (x->read_err)
+		return ZCOPY_STOP_ERROR;
+	if (x->eof || (x->stop_reading && !x->read_err))
+		return ZCOPY_STOP_EOF;
+	return ret < 0 ? ZCOPY_STOP_ERROR : ZCOPY_STOP_DONE;
 }
 
 /**
@@ -523,6 +562,7 @@ void zcopy_xfer_init(struct zcopy_xfer *x, struct socket *sock,
 		x->msg_flags |= MSG_NOSIGNAL;
 	x->send_more = flags & ZCOPY_SEND_MORE;
 	x->record = !zcopy_sock_is_stream(sock);
+	x->ra.nodiskio = flags & ZCOPY_SEND_NODISKIO;
 }
 
 /*
@@ -638,19 +678,30 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 		return -EINVAL;
 	if (!(in->f_mode & FMODE_LSEEK))
 		return -EINVAL;
-	if (!count)
+	if (!count) {
+		args->stop = ZCOPY_STOP_DONE;
 		return 0;
+	}
 	/* sendfile(2) reads any file with ->splice_read, and only those. */
 	if (!in->f_op->splice_read)
 		return -EINVAL;
+	seg.way = zcopy_read_way(in);
+	/*
+	 * A file read by its filesystem's ->splice_read cannot be told not to
+	 * wait (FUSE asks its server, NFS the network, O_DIRECT the disk):
+	 * NODISKIO there would be a promise zcopy cannot keep.
+	 */
+	if ((args->flags & ZCOPY_SEND_NODISKIO) &&
+	    seg.way == ZCOPY_READ_SPLICE)
+		return -EOPNOTSUPP;
 
 	zcopy_xfer_init(&x, sock, out, args->flags, call);
+	x.ra.bytes = args->readahead;
 	if (unlikely(args->flags & ZCOPY_SEND_NOTIFY)) {
 		ret = zcopy_notif_begin(&x, zf, args->cookie);
 		if (ret)
 			return ret;
 	}
-	seg.way = zcopy_read_way(in);
 	seg.pos = pos;
 	seg.len = count;
 	ret = zcopy_xfer_batch(&x, zcopy_kseg_pages(&x, &seg), &small);
@@ -658,6 +709,7 @@ ssize_t zcopy_sendfile_files(struct file *in, struct file *out,
 		zcopy_xfer_segs(&x, &seg, 1);
 		zcopy_xfer_batch_free(&x, &small);
 		ret = zcopy_xfer_end(&x);
+		args->stop = zcopy_xfer_stop(&x, ret);
 	}
 	if (unlikely(x.ubuf))
 		zcopy_notif_end(&x, ret);

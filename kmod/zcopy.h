@@ -190,6 +190,17 @@ struct zcopy_kseg {
 };
 
 /**
+ * struct zcopy_ra - how a call may read: %ZCOPY_SEND_NODISKIO and the hint
+ * @nodiskio: never wait for the disk (pages.c): what is not uptodate in
+ *	the cache ends the fill with -EBUSY, after its read was started.
+ * @bytes: the caller's readahead hint (@readahead of the ABI), 0 for none.
+ */
+struct zcopy_ra {
+	bool nodiskio;
+	u64 bytes;
+};
+
+/**
  * enum zcopy_copy_why - why bytes that were sent were copied
  * @ZCOPY_COPIED_MEMORY: a SENDV memory segment (copied in, as write(2)).
  * @ZCOPY_COPIED_NO_CACHE: a file whose read made a copy (splice.c).
@@ -275,6 +286,8 @@ struct zcopy_call {
  * @call: where the call's counters go, or NULL (KUnit).
  * @ubuf: %ZCOPY_SEND_NOTIFY: the call's notice (notify.c), which every
  *	send links to the skbs holding its pages; NULL otherwise.
+ * @ra: NODISKIO and the readahead hint, for pages.c.
+ * @eof: a file segment ended before its length (end of file).
  */
 struct zcopy_xfer {
 	struct socket *sock;
@@ -293,6 +306,8 @@ struct zcopy_xfer {
 	u64 copied_bytes;
 	size_t b_mem;
 	struct ubuf_info *ubuf;
+	struct zcopy_ra ra;
+	bool eof;
 };
 
 /**
@@ -361,6 +376,7 @@ void zcopy_xfer_batch_free(struct zcopy_xfer *x,
 void zcopy_xfer_init(struct zcopy_xfer *x, struct socket *sock,
 		     struct file *out, u32 flags, struct zcopy_call *call);
 struct socket *zcopy_check_out(struct file *out);
+u32 zcopy_xfer_stop(const struct zcopy_xfer *x, ssize_t ret);
 size_t zcopy_kseg_pages(struct zcopy_xfer *x, struct zcopy_kseg *s);
 void zcopy_kseg_accessed(struct zcopy_kseg *s);
 ssize_t zcopy_xfer_send(struct zcopy_xfer *x, bool more);
@@ -379,24 +395,30 @@ ssize_t zcopy_sendv_segs(struct file *out, struct zcopy_kseg *segs,
 
 /* pages.c */
 enum zcopy_read_way zcopy_read_way(struct file *file);
-int zcopy_fs_read_begin(struct file *file, enum zcopy_read_way way);
+int zcopy_fs_read_begin(struct file *file, enum zcopy_read_way way,
+			bool nowait);
+int zcopy_ra_init(void);
+void zcopy_ra_exit(void);
 
 /**
  * zcopy_read_begin - the filesystem's own checks before a batch is read
  * @file: the file; its read way is not %ZCOPY_READ_SPLICE.
  * @way: zcopy_read_way(@file).
+ * @nowait: %ZCOPY_SEND_NODISKIO: take no lock that needs waiting for.
  *
  * Only ext4 and xfs have any (zcopy_fs_read_begin()); inline, so that a
  * tmpfs file or a block device pays nothing for them.
  *
  * Context: process context, may sleep.
- * Return: 0, or the filesystem's errno (-EIO); nothing is held then.
+ * Return: 0, or the filesystem's errno (-EIO), or -EBUSY (@nowait and a
+ * lock is held); nothing is held then.
  */
-static inline int zcopy_read_begin(struct file *file, enum zcopy_read_way way)
+static inline int zcopy_read_begin(struct file *file, enum zcopy_read_way way,
+				   bool nowait)
 {
 	if (way != ZCOPY_READ_EXT4 && way != ZCOPY_READ_XFS)
 		return 0;
-	return zcopy_fs_read_begin(file, way);
+	return zcopy_fs_read_begin(file, way, nowait);
 }
 
 /**
@@ -410,9 +432,19 @@ static inline void zcopy_read_end(struct file *file, enum zcopy_read_way way)
 		inode_unlock_shared(file_inode(file));
 }
 
-ssize_t zcopy_batch_fill(struct zcopy_batch *b, struct file *file,
-			 enum zcopy_read_way way, loff_t pos, size_t len,
-			 struct zcopy_call *call);
+ssize_t zcopy_batch_fill_ra(struct zcopy_batch *b, struct file *file,
+			    enum zcopy_read_way way, loff_t pos, size_t len,
+			    struct zcopy_call *call, const struct zcopy_ra *ra);
+
+/* zcopy_batch_fill_ra() blocking, with the file's own readahead only. */
+static inline ssize_t zcopy_batch_fill(struct zcopy_batch *b,
+				       struct file *file,
+				       enum zcopy_read_way way, loff_t pos,
+				       size_t len, struct zcopy_call *call)
+{
+	return zcopy_batch_fill_ra(b, file, way, pos, len, call, NULL);
+}
+
 void zcopy_batch_release(struct zcopy_batch *b);
 
 /* splice.c */

@@ -357,6 +357,7 @@ struct zt_racer {
 	struct zcopy_batch *b;
 	loff_t pos;
 	size_t len;
+	const struct zcopy_ra *ra;
 	ssize_t ret;
 	struct completion done;
 };
@@ -365,7 +366,8 @@ static int zt_racer_fn(void *arg)
 {
 	struct zt_racer *r = arg;
 
-	r->ret = zcopy_batch_fill(r->b, r->file, ZCOPY_READ_SHMEM, r->pos, r->len, NULL);
+	r->ret = zcopy_batch_fill_ra(r->b, r->file, ZCOPY_READ_SHMEM, r->pos,
+				     r->len, NULL, r->ra);
 	complete(&r->done);
 	return 0;
 }
@@ -470,6 +472,130 @@ static void zt_fill_rereads_isize_after_wait(struct kunit *test)
 }
 
 /*
+ * ZCOPY_SEND_NODISKIO never sleeps on a folio that is locked and not
+ * uptodate (a writer or a read holds it): the fill, run in a thread of
+ * its own so that a wait shows as a timeout and not as a hung test, takes
+ * the pages before it and returns at once; a fill that starts on it is
+ * -EBUSY with nothing in the batch. Every reference comes back.
+ */
+static void zt_nodiskio_skips_locked_folio(struct kunit *test)
+{
+	static const struct zcopy_ra ra = { .nodiskio = true };
+	struct file *file = zt_file(test, NULL, 3 * PAGE_SIZE);
+	struct zt_racer r = {
+		.file = file,
+		.b = zt_batch(test, ZCOPY_BATCH_PAGES),
+		.pos = 100,
+		.len = 3 * PAGE_SIZE - 100,
+		.ra = &ra,
+	};
+	struct folio *folio = zt_folio(file, 1);
+	int ref = zt_ref(folio);
+
+	folio_lock(folio);
+	folio_clear_uptodate(folio);
+	zt_racer_start(test, &r);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&r.done, 5 * HZ), 0UL);
+	if (!completion_done(&r.done)) {
+		/* It waited: let it go, and fail. */
+		folio_mark_uptodate(folio);
+		folio_unlock(folio);
+		wait_for_completion(&r.done);
+		zcopy_batch_release(r.b);
+		fput(file);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, r.ret, (ssize_t)(PAGE_SIZE - 100));
+	KUNIT_EXPECT_EQ(test, r.b->nr, 1U);
+	KUNIT_EXPECT_TRUE(test, zt_page_holds(r.b->bvec[0].bv_page, 100,
+					      PAGE_SIZE - 100, 100));
+	zcopy_batch_release(r.b);
+
+	/* Starting on the locked folio: -EBUSY, nothing taken. */
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill_ra(r.b, file, ZCOPY_READ_SHMEM,
+						  PAGE_SIZE, 2 * PAGE_SIZE,
+						  NULL, &ra), (ssize_t)-EBUSY);
+	KUNIT_EXPECT_EQ(test, r.b->nr, 0U);
+	KUNIT_EXPECT_EQ(test, zt_ref(folio), ref);
+
+	/* The blocking fill of the same range waits for it (control). */
+	r.ra = NULL;
+	zt_racer_start(test, &r);
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&r.done, HZ / 5), 0UL);
+	folio_mark_uptodate(folio);
+	folio_unlock(folio);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&r.done, 10 * HZ), 0UL);
+	KUNIT_EXPECT_EQ(test, r.ret, (ssize_t)(3 * PAGE_SIZE - 100));
+	zcopy_batch_release(r.b);
+	KUNIT_EXPECT_EQ(test, zt_ref(folio), ref);
+	fput(file);
+}
+
+/*
+ * NODISKIO needs no lock on an uptodate folio, even a locked one: the
+ * whole range, the file's own pages.
+ */
+static void zt_nodiskio_takes_uptodate_locked_folio(struct kunit *test)
+{
+	static const struct zcopy_ra ra = { .nodiskio = true };
+	struct file *file = zt_file(test, NULL, 3 * PAGE_SIZE);
+	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
+	struct folio *folio = zt_folio(file, 1);
+	int ref = zt_ref(folio);
+
+	folio_lock(folio);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill_ra(b, file, ZCOPY_READ_SHMEM, 0,
+						  3 * PAGE_SIZE, NULL, &ra),
+			(ssize_t)(3 * PAGE_SIZE));
+	folio_unlock(folio);
+	KUNIT_EXPECT_EQ(test, b->nr, 3U);
+	KUNIT_EXPECT_PTR_EQ(test, b->bvec[1].bv_page, &folio->page);
+	KUNIT_EXPECT_TRUE(test, zt_page_holds(b->bvec[1].bv_page, 0, PAGE_SIZE,
+					      PAGE_SIZE));
+	zcopy_batch_release(b);
+	KUNIT_EXPECT_EQ(test, zt_ref(folio), ref);
+	fput(file);
+}
+
+/*
+ * A missing folio of tmpfs is a hole, no disk: NODISKIO sends it as the
+ * zero page exactly as the blocking fill does. A folio that is not
+ * uptodate and not locked (fallocated, never written) is judged under
+ * the lock it can take at once: zeros too.
+ */
+static void zt_nodiskio_missing_and_not_uptodate(struct kunit *test)
+{
+	static const struct zcopy_ra ra = { .nodiskio = true };
+	struct file *file = zt_file(test, NULL, 3 * PAGE_SIZE);
+	struct zcopy_batch *b = zt_batch(test, ZCOPY_BATCH_PAGES);
+	struct folio *folio;
+	int ref;
+
+	i_size_write(file_inode(file), 5 * PAGE_SIZE);	/* pages 3, 4: holes */
+	folio = zt_folio(file, 1);
+	ref = zt_ref(folio);
+	folio_lock(folio);
+	folio_clear_uptodate(folio);
+	folio_unlock(folio);
+	KUNIT_EXPECT_EQ(test, zcopy_batch_fill_ra(b, file, ZCOPY_READ_SHMEM, 0,
+						  5 * PAGE_SIZE, NULL, &ra),
+			(ssize_t)(5 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, b->nr, 5U);
+	KUNIT_EXPECT_PTR_EQ(test, b->bvec[1].bv_page, ZERO_PAGE(0));
+	KUNIT_EXPECT_PTR_EQ(test, b->bvec[3].bv_page, ZERO_PAGE(0));
+	KUNIT_EXPECT_PTR_EQ(test, b->bvec[4].bv_page, ZERO_PAGE(0));
+	KUNIT_EXPECT_TRUE(test, zt_page_holds(b->bvec[2].bv_page, 0, PAGE_SIZE,
+					      2 * PAGE_SIZE));
+	zcopy_batch_release(b);
+	folio_lock(folio);
+	folio_mark_uptodate(folio);
+	folio_unlock(folio);
+	KUNIT_EXPECT_EQ(test, zt_ref(folio), ref);
+	i_size_write(file_inode(file), 3 * PAGE_SIZE);
+	fput(file);
+}
+
+/*
  * A hardware-poisoned page is never lent: the batch ends before it, and a
  * fill that starts on it fails with -EIO, as read(2) does. The flag is
  * set by hand on a page the test owns and cleared before the page can be
@@ -533,6 +659,9 @@ static struct kunit_case zt_pages_cases[] = {
 	KUNIT_CASE(zt_fill_waits_for_racing_writer),
 	KUNIT_CASE(zt_fill_fallocated_folio_is_zeros),
 	KUNIT_CASE(zt_fill_rereads_isize_after_wait),
+	KUNIT_CASE(zt_nodiskio_skips_locked_folio),
+	KUNIT_CASE(zt_nodiskio_takes_uptodate_locked_folio),
+	KUNIT_CASE(zt_nodiskio_missing_and_not_uptodate),
 	KUNIT_CASE(zt_fill_refuses_poisoned_page),
 	KUNIT_CASE(zt_compat_filemap_get_folio),
 	{}

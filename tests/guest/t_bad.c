@@ -276,13 +276,12 @@ void test_abi(const char *file)
 	a.flags |= 1U << 31;
 	EXPECT("ioctl unknown flag: EINVAL", ioctl(dev, ZCOPY_IOC_SENDFILE, &a), EINVAL);
 	a = BASE();
-	a.readahead = 1;
-	EXPECT("ioctl readahead (reserved for issue 20) set: EINVAL",
-	       ioctl(dev, ZCOPY_IOC_SENDFILE, &a), EINVAL);
-	a = BASE();
 	a.cookie = 1;
 	EXPECT("ioctl cookie without ZCOPY_SEND_NOTIFY: EINVAL", ioctl(dev, ZCOPY_IOC_SENDFILE, &a),
 	       EINVAL);
+	a = BASE();
+	a.pad = 1;
+	EXPECT("ioctl pad set: EINVAL", ioctl(dev, ZCOPY_IOC_SENDFILE, &a), EINVAL);
 	a = BASE();
 	a.size = 8;
 	EXPECT("ioctl size too small: EINVAL", ioctl(dev, ZCOPY_IOC_SENDFILE, &a), EINVAL);

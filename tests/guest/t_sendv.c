@@ -329,16 +329,15 @@ static void bad_inputs(void)
 		report(rc == EBADF, "sendv bad input: out fd not open for writing -> EBADF", "%s",
 		       errname(rc));
 		a.out_fd = sv[0];
-		a.readahead = 1;
-		rc = ioctl(zc_device_fd(), ZCOPY_IOC_SENDV, &a) < 0 ? errno : 0;
-		report(rc == EINVAL, "sendv bad input: readahead (reserved) -> EINVAL", "%s",
-		       errname(rc));
-		a.readahead = 0;
 		a.cookie = 7;
 		rc = ioctl(zc_device_fd(), ZCOPY_IOC_SENDV, &a) < 0 ? errno : 0;
 		report(rc == EINVAL, "sendv bad input: cookie without NOTIFY -> EINVAL", "%s",
 		       errname(rc));
 		a.cookie = 0;
+		a.pad = 1;
+		rc = ioctl(zc_device_fd(), ZCOPY_IOC_SENDV, &a) < 0 ? errno : 0;
+		report(rc == EINVAL, "sendv bad input: pad -> EINVAL", "%s", errname(rc));
+		a.pad = 0;
 		a.size = ZCOPY_SENDV_SIZE_VER0 - 8;
 		rc = ioctl(zc_device_fd(), ZCOPY_IOC_SENDV, &a) < 0 ? errno : 0;
 		report(rc == EINVAL, "sendv bad input: size below VER0 -> EINVAL", "%s",

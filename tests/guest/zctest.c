@@ -26,15 +26,16 @@
  * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE), t_stats.c (the
  * generic netlink family: counters per namespace, events, settings),
  * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_notify.c
- * (completion notices, ZCOPY_SEND_NOTIFY).
+ * (completion notices, ZCOPY_SEND_NOTIFY), t_nodiskio.c
+ * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
  * ZC_NOSG_FROM (the two ends of a second veth pair with scatter-gather
  * off); ZC_EXT4_DIR, ZC_EXT4_DEV, ZC_EXT4_STAT, ZC_HUGE_DIR for
  * t_sources.c; ZC_TMPFS_DIR, ZC_XFS_DIR, ZC_CGROUP_DIR, ZC_CONFIGFS_DIR
- * and ZC_FUSE_DIR too for t_fsmatrix.c. Without them those tests fail;
- * they are not skipped.
+ * and ZC_FUSE_DIR too for t_fsmatrix.c; ZC_DISK_DIR for t_nodiskio.c.
+ * Without them those tests fail; they are not skipped.
  *
  * Prints "ok - NAME" or "not ok - NAME: why" per test and ends with
  * "zctest: N passed, N failed"; exits 1 on any failure.
@@ -206,6 +207,8 @@ int main(int argc, char **argv)
 		test_stats();
 	if (part(parts, "notify"))
 		test_notify();
+	if (part(parts, "nodiskio"))
+		test_nodiskio();
 	/* Last: it resets the netlink family's counters. */
 	if (part(parts, "nlfuzz"))
 		test_nlfuzz();

@@ -122,6 +122,19 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		fpos = pos + n;
 	a->sent = a->zc_bytes = (uint64_t)n;
 	a->copied_bytes = 0;
+	/* NODISKIO in this model: the page cache holds the first 8 KiB only. */
+	if ((a->flags & ZCOPY_SEND_NODISKIO) && pos + n > 8192) {
+		n = pos < 8192 ? 8192 - pos : 0;
+		a->offset = pos + n;
+		a->sent = a->zc_bytes = (uint64_t)n;
+		a->stop = ZCOPY_STOP_DISK;
+		if (!n) {
+			errno = EBUSY;
+			return -1;
+		}
+		return (int)n;
+	}
+	a->stop = (uint64_t)n < a->count ? ZCOPY_STOP_EOF : ZCOPY_STOP_DONE;
 	return (int)n;
 }
 
@@ -175,7 +188,7 @@ static void test_limit_range(void)
 static void test_library(void)
 {
 	int small = sizeof(off_t) < 8;
-	struct zc_stats st = { 1, 1 };
+	struct zc_stats st = { .zc_bytes = 1, .copied_bytes = 1 };
 	off_t off;
 	ssize_t n;
 
@@ -241,6 +254,25 @@ static void test_library(void)
 		expect(n == 8192 && off64(off) == big + 8192,
 		       "64-bit off_t: an offset of 3 GiB works");
 	}
+
+	/* ZC_SEND_EXT: the hint goes in, the stop reason comes out. */
+	reset();
+	off = 0;
+	st = (struct zc_stats){ .readahead = 1 << 20, .stop = 77 };
+	n = zc_sendfile_ex(OUT_FD, IN_FD, &off, 65536, ZCOPY_SEND_NODISKIO | ZC_SEND_EXT, &st);
+	expect(n == 8192 && off == 8192 && seen.readahead == 1 << 20 &&
+		       !(seen.flags & ZC_SEND_EXT) && (seen.flags & ZCOPY_SEND_NODISKIO) &&
+		       st.stop == ZCOPY_STOP_DISK && st.zc_bytes == 8192,
+	       "ZC_SEND_EXT: readahead passed, the library flag not, stop DISK back");
+	st = (struct zc_stats){ .readahead = 4096, .stop = 77 };
+	n = zc_sendfile_ex(OUT_FD, IN_FD, &off, 65536, ZCOPY_SEND_NODISKIO | ZC_SEND_EXT, &st);
+	expect(n == -1 && errno == EBUSY && off == 8192 && st.stop == ZCOPY_STOP_DISK &&
+		       st.zc_bytes == 0 && st.readahead == 4096,
+	       "ZC_SEND_EXT: EBUSY, stop DISK, the hint left alone");
+	st = (struct zc_stats){ .readahead = 4096, .stop = 77 };
+	n = zc_sendfile_ex(OUT_FD, IN_FD, &off, 100, 0, &st);
+	expect(n == 100 && seen.readahead == 0 && st.stop == 77,
+	       "without ZC_SEND_EXT: no hint passed, stop untouched (a 0.2.0 caller's struct)");
 	zc_close();
 }
 

@@ -150,6 +150,7 @@ build_initramfs() {
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/bin/zchttpd" "$root/zc/zchttpd"
 	cp "$ZC_BUILD/bin/zcnotify" "$root/zc/zcnotify"
+	cp "$ZC_BUILD/bin/zcloop" "$root/zc/zcloop"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$kodir"/*.ko "$root/zc/"
@@ -165,6 +166,8 @@ build_initramfs() {
 	# (whose dynamic targets are configfs files), for t_fsmatrix.c; fuse
 	# for the suite's FUSE daemon (zcfuse.c).
 	add_modules "$moddir" "$root" veth loop overlay tls ctr gcm ghash-generic xfs configfs netconsole fuse || return 1
+	# The throttled disk of make_disk (virtio over PCI).
+	add_modules "$moddir" "$root" virtio_pci virtio_blk || return 1
 
 	cp "$ZC_TOP"/tests/guest/*.sh "$ZC_TOP"/tests/bench/guest/*.sh "$root/zc/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
@@ -182,10 +185,36 @@ build_initramfs() {
 	rm -rf "$root"
 }
 
+# make_disk DIR: DIR/disk.img, an ext4 image made on the host with
+# mkfs.ext4 -d, for ZCOPY_SEND_NODISKIO's tests (zctest part nodiskio):
+# the guest gets it as /dev/vda, a virtio drive that QEMU throttles to
+# ZC_DISK_BPS bytes/s (4 MiB/s) and ZC_DISK_IOPS requests/s (200), so a
+# cold read is slow and measurable. Files, from /dev/urandom (the tests
+# compare what arrives with what pread(2) and sendfile(2) give): cold.bin,
+# part.bin, trunc.bin, unix.bin and hint.bin of 16 MiB, and sparse.bin, 8 MiB with
+# data only at [1 MiB, 2 MiB) and [5 MiB, 5 MiB + 4 KiB). Made fresh for
+# each boot (under a second), so every boot starts from the same disk.
+make_disk() {
+	local dir=$1 src
+	src=$(mktemp -d)
+	for f in cold part trunc unix hint; do
+		head -c $((16 << 20)) /dev/urandom >"$src/$f.bin"
+	done
+	truncate -s 8M "$src/sparse.bin"
+	head -c $((1 << 20)) /dev/urandom | dd of="$src/sparse.bin" bs=1M seek=1 conv=notrunc status=none
+	head -c 4096 /dev/urandom | dd of="$src/sparse.bin" bs=4096 seek=1280 conv=notrunc status=none
+	rm -f "$dir/disk.img"
+	mkfs.ext4 -q -F -L zcdisk -d "$src" "$dir/disk.img" 128M >/dev/null
+	local rc=$?
+	rm -rf "$src"
+	return $rc
+}
+
 # boot_once IMAGE INITRD DIR TIMEOUT [APPEND]: one QEMU run; see boot.
 boot_once() {
 	local image=$1 initrd=$2 dir=$3 limit=$4 append=${5:-}
 	rm -f "$dir/console.log" "$dir/results.log"
+	make_disk "$dir" || return 1
 	# panic_on_warn and oops=panic turn any kernel WARN or oops into a
 	# panic; panic=-1 reboots at once and -no-reboot makes every reboot,
 	# the guest's own `reboot -f` at the end included, an exit.
@@ -194,6 +223,7 @@ boot_once() {
 		-accel tcg -cpu max -smp 2 ${ZC_QEMU_ARGS:-} -m "${ZC_GUEST_MEM:-2048}" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$image" -initrd "$initrd" \
+		-drive "file=$dir/disk.img,if=virtio,format=raw,throttling.bps-total=${ZC_DISK_BPS:-4194304},throttling.iops-total=${ZC_DISK_IOPS:-200}" \
 		-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic $append" \
 		-serial "file:$dir/console.log" -serial "file:$dir/results.log" \
 		</dev/null

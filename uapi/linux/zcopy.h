@@ -59,7 +59,35 @@
  * Since zcopy 0.2.0.
  */
 #define ZCOPY_SEND_MORE		0x00000008U
-/* 0x00000010U: reserved for issue 20 (NODISKIO). */
+/*
+ * ZCOPY_SEND_NODISKIO: never wait for the disk. The call sends the bytes
+ * whose pages are already uptodate in the page cache, from the requested
+ * offset up to the first page that is missing or still being read; it
+ * has a kernel worker start readahead for that part (the file's own
+ * readahead, plus @readahead bytes if given), and returns what it sent
+ * without waiting for any of it. If that
+ * is nothing, the call fails with EBUSY (FreeBSD's SF_NODISKIO gives EBUSY
+ * too); a partial send returns its count, and @stop (size VER1) says
+ * %ZCOPY_STOP_DISK. On ZCOPY_IOC_SENDV it applies to every file segment.
+ * Holes, end of file and truncation behave as in the blocking call.
+ *
+ * What it never does: a synchronous read, a sleep on a folio lock that a
+ * read holds (a folio that is locked and not uptodate stops the call), or
+ * the submission of readahead itself, which may read the file's block map
+ * (an ext4 extent block) synchronously and wait for a request slot of a
+ * busy device: the worker does that. Sleeps that remain, as in any send:
+ * memory allocation (the worker's request, the socket's skbs), the
+ * socket's lock and, on a blocking socket without %ZCOPY_SEND_DONTWAIT,
+ * its send buffer. A tmpfs page in swap is disk:
+ * it stops the call, and only a blocking call brings it back. xfs: the
+ * inode lock held by a writer stops the call too (EBUSY), as RWF_NOWAIT.
+ * Files read through their filesystem's ->splice_read (sysfs, procfs,
+ * FUSE, NFS, overlayfs, O_DIRECT; README.md) cannot promise any of this:
+ * NODISKIO on such a file fails with EOPNOTSUPP, with nothing sent.
+ * Since zcopy 0.3.0.
+ */
+#define ZCOPY_SEND_NODISKIO	0x00000010U
+
 /*
  * ZCOPY_SEND_NOTIFY: once every skb that references the pages this call
  * sent has been freed (acknowledged, dropped, or its socket closed), one
@@ -81,11 +109,26 @@
 
 #define ZCOPY_SEND_ALL_FLAGS \
 	(ZCOPY_SEND_OFFSET | ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | \
-	 ZCOPY_SEND_MORE | ZCOPY_SEND_NOTIFY)
+	 ZCOPY_SEND_MORE | ZCOPY_SEND_NODISKIO | ZCOPY_SEND_NOTIFY)
 /* ZCOPY_IOC_SENDV takes these; ZCOPY_SEND_OFFSET is EINVAL there. */
 #define ZCOPY_SENDV_ALL_FLAGS \
 	(ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | ZCOPY_SEND_MORE | \
-	 ZCOPY_SEND_NOTIFY)
+	 ZCOPY_SEND_NODISKIO | ZCOPY_SEND_NOTIFY)
+
+/*
+ * Why a call stopped (@stop, size VER1 of both structs), so that a caller
+ * can tell "the disk" from "the socket is full" and "end of file", also
+ * after a partial send. Only the first reason met is reported.
+ */
+#define ZCOPY_STOP_DONE		0	/* everything asked for was sent */
+#define ZCOPY_STOP_EOF		1	/* end of file before @count */
+#define ZCOPY_STOP_DISK		2	/* NODISKIO: the next page needs the disk */
+#define ZCOPY_STOP_SOCKET	3	/* the socket took less (full, timeout) */
+#define ZCOPY_STOP_SIGNAL	4	/* a signal */
+#define ZCOPY_STOP_ERROR	5	/* an error (the call's errno, or the next call's) */
+
+/* The largest @readahead honoured; larger values are cut to it. */
+#define ZCOPY_READAHEAD_MAX	(256ULL << 20)
 
 /**
  * struct zcopy_sendfile - argument of %ZCOPY_IOC_SENDFILE
@@ -112,7 +155,15 @@
  *	@zc_bytes + @copied_bytes == @sent.
  * @cookie: in: with %ZCOPY_SEND_NOTIFY, the value the call's notice
  *	carries (struct zcopy_notice), any value; without it, must be zero.
- * @readahead: reserved for issue 20's readahead hint; must be zero for now.
+ * @readahead: in: bytes to read ahead past the requested range when the
+ *	call has to read (a missing page): the pages from there to the end
+ *	of the range and @readahead bytes beyond it are read ahead, clamped to
+ *	end of file and to %ZCOPY_READAHEAD_MAX, besides the file's own
+ *	readahead (FreeBSD's SF_USER_READAHEAD). 0: only the file's own
+ *	readahead state and posix_fadvise() advice, as before.
+ * @stop: out (size VER1): why the call stopped, %ZCOPY_STOP_*; written
+ *	only when @size covers it, on success and on failure (EBUSY).
+ * @pad: must be zero.
  *
  * All fields are fixed-width and naturally aligned, so the layout is the
  * same for 32-bit and 64-bit callers.
@@ -129,9 +180,12 @@ struct zcopy_sendfile {
 	__u64 copied_bytes;
 	__u64 cookie;
 	__u64 readahead;
+	__u32 stop;
+	__u32 pad;
 };
 
 #define ZCOPY_SENDFILE_SIZE_VER0 72	/* the first published layout */
+#define ZCOPY_SENDFILE_SIZE_VER1 80	/* + stop, pad (zcopy 0.3.0) */
 
 /* Types of struct zcopy_seg. 0 is no type: a zeroed segment is EINVAL. */
 #define ZCOPY_SEG_MEM	1	/* bytes in the caller's memory */
@@ -172,7 +226,8 @@ struct zcopy_seg {
  * @size: in: sizeof(struct zcopy_sendv) as the caller was compiled;
  *	at least %ZCOPY_SENDV_SIZE_VER0.
  * @flags: in: %ZCOPY_SEND_NOSIGNAL, %ZCOPY_SEND_DONTWAIT, %ZCOPY_SEND_MORE,
- *	%ZCOPY_SEND_NOTIFY; other bits give EINVAL.
+ *	%ZCOPY_SEND_NODISKIO (for every file segment), %ZCOPY_SEND_NOTIFY;
+ *	other bits give EINVAL.
  * @out_fd: in: the socket to write to, open for writing.
  * @nr_segs: in: segments in @segs, 0 to %ZCOPY_SENDV_MAX_SEGS.
  * @segs: in: address of an array of @nr_segs struct zcopy_seg.
@@ -183,7 +238,9 @@ struct zcopy_seg {
  *	zcopy_sendfile. @zc_bytes + @copied_bytes == @sent.
  * @cookie: in: with %ZCOPY_SEND_NOTIFY, the value the call's notice
  *	carries; without it, must be zero.
- * @readahead: reserved for issue 20's readahead hint; must be zero for now.
+ * @readahead: in: as in struct zcopy_sendfile, for each file segment.
+ * @stop: out (size VER1): why the call stopped, %ZCOPY_STOP_*.
+ * @pad: must be zero.
  */
 struct zcopy_sendv {
 	__u32 size;
@@ -196,9 +253,12 @@ struct zcopy_sendv {
 	__u64 copied_bytes;
 	__u64 cookie;
 	__u64 readahead;
+	__u32 stop;
+	__u32 pad;
 };
 
 #define ZCOPY_SENDV_SIZE_VER0 64	/* the first published layout */
+#define ZCOPY_SENDV_SIZE_VER1 72	/* + stop, pad (zcopy 0.3.0) */
 
 /*
  * Flags of struct zcopy_notice.

@@ -48,7 +48,8 @@ enum { EXIT_USAGE = 2 };
 #define OFF_MAX (sizeof(off_t) < 8 ? (uint64_t)INT32_MAX : (uint64_t)INT64_MAX)
 
 static const char usage_text[] =
-	"Usage: zcopy send [--offset N] [--count N] [--quiet] FILE HOST:PORT\n"
+	"Usage: zcopy send [--offset N] [--count N] [--nodiskio] [--readahead N] [--quiet]\n"
+	"                  FILE HOST:PORT\n"
 	"       zcopy stats [--json] [--reset]\n"
 	"       zcopy monitor [--json] [--count N]\n"
 	"       zcopy config [--events-rate N] [--events-burst N]\n"
@@ -61,6 +62,12 @@ static const char usage_text[] =
 	"  --offset N    start N bytes into the file (default 0)\n"
 	"  --count N     send N bytes (default: to end of file); a file that\n"
 	"                ends first is an error, as is an offset past its end\n"
+	"  --nodiskio    never let a call wait for the disk (ZCOPY_SEND_NODISKIO):\n"
+	"                each call sends what the page cache holds and starts\n"
+	"                readahead for the rest; zcopy then retries every\n"
+	"                millisecond, and says how many calls the disk stopped\n"
+	"  --readahead N read N bytes ahead past the request when a call has to\n"
+	"                read (default 0: the file's own readahead)\n"
 	"  --quiet       print nothing on success\n"
 	"  N takes a K, M or G suffix (powers of 1024).\n"
 	"\n"
@@ -227,9 +234,12 @@ static int cmd_send(int argc, char **argv)
 	static const struct option opts[] = { { "offset", required_argument, NULL, 'o' },
 					      { "count", required_argument, NULL, 'c' },
 					      { "quiet", no_argument, NULL, 'q' },
+					      { "nodiskio", no_argument, NULL, 'n' },
+					      { "readahead", required_argument, NULL, 'r' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
-	uint64_t offset = 0, count = 0, size = 0, sent = 0, zc = 0;
+	uint64_t offset = 0, count = 0, size = 0, sent = 0, zc = 0, readahead = 0, disk_stops = 0;
+	unsigned int flags = ZCOPY_SEND_NOSIGNAL | ZC_SEND_EXT;
 	int have_count = 0, quiet = 0, opt, known, closed, in = -1, sock = -1, ret = 1;
 	const char *file;
 	char *host, *port;
@@ -238,8 +248,15 @@ static int cmd_send(int argc, char **argv)
 	double t0, dt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:c:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:c:qnr:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'n':
+			flags |= ZCOPY_SEND_NODISKIO;
+			break;
+		case 'r':
+			if (parse_size(optarg, &readahead))
+				return usage_error("bad readahead '%s'", optarg);
+			break;
 		case 'o':
 			if (parse_size(optarg, &offset) || offset > OFF_MAX)
 				return usage_error("bad offset '%s'", optarg);
@@ -295,12 +312,19 @@ static int cmd_send(int argc, char **argv)
 	t0 = now();
 	off = (off_t)offset;
 	while (sent < count) {
-		struct zc_stats zs;
+		struct zc_stats zs = { .readahead = readahead };
 		size_t want = count - sent < CALL_MAX ? (size_t)(count - sent) : CALL_MAX;
-		ssize_t n = zc_sendfile_ex(sock, in, &off, want, ZCOPY_SEND_NOSIGNAL, &zs);
+		ssize_t n = zc_sendfile_ex(sock, in, &off, want, flags, &zs);
 
+		if (zs.stop == ZCOPY_STOP_DISK) {
+			/* The readahead the call started is on its way. */
+			struct timespec ms = { 0, 1000000 };
+
+			disk_stops++;
+			nanosleep(&ms, NULL);
+		}
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || (errno == EBUSY && zs.stop == ZCOPY_STOP_DISK))
 				continue;
 			fprintf(stderr, "zcopy: send after %" PRIu64 " bytes: %s\n", sent,
 				strerror(errno));
@@ -335,6 +359,9 @@ static int cmd_send(int argc, char **argv)
 			"zcopy: sent %" PRIu64 " bytes in %.3f s (%.1f MiB/s), %" PRIu64
 			" by reference (zero-copy), %" PRIu64 " copied\n",
 			sent, dt, dt > 0 ? sent / dt / (1 << 20) : 0.0, zc, sent - zc);
+	if (!quiet && (flags & ZCOPY_SEND_NODISKIO))
+		fprintf(stderr, "zcopy: %" PRIu64 " calls stopped for the disk (nodiskio)\n",
+			disk_stops);
 	ret = 0;
 out:
 	if (sock >= 0)

@@ -54,18 +54,24 @@ ZC_API void zc_close(void)
 static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t count,
 				  unsigned int flags, uint64_t cookie, struct zc_stats *stats)
 {
+	int ext = stats && (flags & ZC_SEND_EXT);
 	struct zcopy_sendfile args = {
 		.size = sizeof(args),
-		.flags = flags,
+		.flags = flags & ~ZC_SEND_EXT,
 		.in_fd = in_fd,
 		.out_fd = out_fd,
 		.count = count,
 		.cookie = cookie,
+		.readahead = ext ? stats->readahead : 0,
 	};
 	int dev;
 
-	if (stats)
-		*stats = (struct zc_stats){ 0 };
+	if (stats) {
+		stats->zc_bytes = 0;
+		stats->copied_bytes = 0;
+		if (ext)
+			stats->stop = ZCOPY_STOP_ERROR;
+	}
 	if (flags & ZCOPY_SEND_OFFSET) {
 		errno = EINVAL; /* the offset pointer decides that */
 		return -1;
@@ -98,13 +104,23 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 		}
 		args.count = n;
 	}
-	if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) < 0)
+	/*
+	 * @stop is left zero going in: a module older than the field (size
+	 * VER0 only) refuses nonzero bytes it does not know (E2BIG). A
+	 * failure it does not explain (0) is an error.
+	 */
+	if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) < 0) {
+		if (ext)
+			stats->stop = args.stop ? args.stop : ZCOPY_STOP_ERROR;
 		return -1;
+	}
 	if (offset)
 		*offset = args.offset;
 	if (stats) {
 		stats->zc_bytes = args.zc_bytes;
 		stats->copied_bytes = args.copied_bytes;
+		if (ext)
+			stats->stop = args.stop;
 	}
 	return (ssize_t)args.sent;
 }
@@ -151,26 +167,37 @@ ZC_API ssize_t zc_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 static ssize_t zc_sendv_cookie(int out_fd, const struct zcopy_seg *segs, unsigned int nr,
 			       unsigned int flags, uint64_t cookie, struct zc_stats *stats)
 {
+	int ext = stats && (flags & ZC_SEND_EXT);
 	struct zcopy_sendv args = {
 		.size = sizeof(args),
-		.flags = flags,
+		.flags = flags & ~ZC_SEND_EXT,
 		.out_fd = out_fd,
 		.nr_segs = nr,
 		.segs = (uint64_t)(uintptr_t)segs,
 		.cookie = cookie,
+		.readahead = ext ? stats->readahead : 0,
 	};
 	int dev;
 
-	if (stats)
-		*stats = (struct zc_stats){ 0 };
+	if (stats) {
+		stats->zc_bytes = 0;
+		stats->copied_bytes = 0;
+		if (ext)
+			stats->stop = ZCOPY_STOP_ERROR;
+	}
 	dev = zc_device_fd();
 	if (dev < 0)
 		return -1;
-	if (ioctl(dev, ZCOPY_IOC_SENDV, &args) < 0)
+	if (ioctl(dev, ZCOPY_IOC_SENDV, &args) < 0) {
+		if (ext)
+			stats->stop = args.stop ? args.stop : ZCOPY_STOP_ERROR;
 		return -1;
+	}
 	if (stats) {
 		stats->zc_bytes = args.zc_bytes;
 		stats->copied_bytes = args.copied_bytes;
+		if (ext)
+			stats->stop = args.stop;
 	}
 	return (ssize_t)args.sent;
 }

@@ -50,15 +50,40 @@ ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count, un
  * @copied_bytes: bytes that were copied (route without scatter-gather,
  *	kTLS, a file without page cache); zc_bytes + copied_bytes is the
  *	call's return value.
+ * @readahead: in, read only with %ZC_SEND_EXT: the kernel's readahead hint
+ *	(bytes to read past the request when the call must read; see
+ *	struct zcopy_sendfile's @readahead). 0: the file's own readahead.
+ * @stop: out, written only with %ZC_SEND_EXT, on success and on failure:
+ *	why the call stopped, ZCOPY_STOP_* (ZCOPY_STOP_DISK: the next page
+ *	needs the disk, with %ZCOPY_SEND_NODISKIO).
+ * @pad: zero.
+ *
+ * The first two fields are the struct of libzcopy 0.2.0; the library
+ * touches the others only when the caller says, by %ZC_SEND_EXT, that
+ * its struct has them, so programs built against 0.2.0 keep working.
  */
 struct zc_stats {
 	uint64_t zc_bytes;
 	uint64_t copied_bytes;
+	uint64_t readahead;
+	uint32_t stop;
+	uint32_t pad;
 };
+
+/*
+ * ZC_SEND_EXT: a library flag (never passed to the kernel): @stats is the
+ * whole struct zc_stats above, with @readahead and @stop. A library older
+ * than 0.3.0 passes it on and the kernel refuses it: EINVAL.
+ */
+#define ZC_SEND_EXT 0x80000000U
 
 /**
  * zc_sendfile_ex() - zc_sendfile_flags() that also reports where the bytes went
- * @stats: if not NULL, filled on success (zeroed on failure).
+ * @flags: as zc_sendfile_flags(), and %ZCOPY_SEND_NODISKIO (send only what
+ *	the page cache holds; -1 with EBUSY if that is nothing) and
+ *	%ZC_SEND_EXT (@stats has @readahead and @stop).
+ * @stats: if not NULL, filled on success (zeroed on failure, but for
+ *	@readahead and @stop).
  */
 ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count, unsigned int flags,
 		       struct zc_stats *stats);
@@ -120,6 +145,8 @@ static inline struct zcopy_seg zc_seg_file(int fd, off_t offset, size_t len)
 
 /**
  * zc_sendv() - send a vector of memory and file segments to a socket
+ * (@flags: %ZCOPY_SEND_NOSIGNAL, _DONTWAIT, _MORE, _NODISKIO, and
+ * %ZC_SEND_EXT as for zc_sendfile_ex())
  * @out_fd: a socket open for writing.
  * @segs: @nr segments (zc_seg_mem(), zc_seg_file()), sent in order.
  * @nr: 0 to ZCOPY_SENDV_MAX_SEGS (1024).
