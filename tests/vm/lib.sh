@@ -195,7 +195,7 @@ build_initramfs() {
 # data only at [1 MiB, 2 MiB) and [5 MiB, 5 MiB + 4 KiB). Made fresh for
 # each boot (under a second), so every boot starts from the same disk.
 make_disk() {
-	local dir=$1 src
+	local dir=$1 src f
 	src=$(mktemp -d)
 	for f in cold part trunc unix hint; do
 		head -c $((16 << 20)) /dev/urandom >"$src/$f.bin"
