@@ -693,7 +693,8 @@ ssize_t zcopy_batch_fill_ra(struct zcopy_batch *b, struct file *file,
 	/* Filled before it is read: not zeroed (CONFIG_INIT_STACK_ALL_ZERO). */
 	struct folio *folios[ZCOPY_LOOKUP_FOLIOS] __uninitialized;
 	bool aliased = mapping_writably_mapped(mapping);
-	unsigned int nr0 = b->nr, nr_read = 0;
+	unsigned int nr0 = b->nr, nr_read = 0, nr_holes = 0;
+	pgoff_t index0 = pos >> PAGE_SHIFT;
 	size_t len0 = b->len;
 	int err = 0;
 
@@ -737,6 +738,7 @@ ssize_t zcopy_batch_fill_ra(struct zcopy_batch *b, struct file *file,
 			hole = zcopy_is_zero_folio(folio);
 			if (hole) {
 				off = offset_in_page(pos);
+				nr_holes++;	/* the zero page: one page */
 			} else {
 				off = pos - folio_pos(folio);
 				/*
@@ -759,11 +761,6 @@ ssize_t zcopy_batch_fill_ra(struct zcopy_batch *b, struct file *file,
 			}
 			if (unlikely(read_in))
 				nr_read += b->nr - nr0_folio;
-			trace_zcopy_folio(inode, pos >> PAGE_SHIFT,
-					  b->nr - nr0_folio,
-					  hole ? ZCOPY_FOLIO_HOLE :
-					  read_in ? ZCOPY_FOLIO_READ :
-					  ZCOPY_FOLIO_CACHED);
 			pos += added;
 			len -= added;
 			if (added < want)
@@ -778,6 +775,7 @@ ssize_t zcopy_batch_fill_ra(struct zcopy_batch *b, struct file *file,
 		call->pages_read += nr_read;
 		call->pages_cached += b->nr - nr0 - nr_read;
 	}
+	trace_zcopy_fill(inode, index0, b->nr - nr0, nr_read, nr_holes);
 	/* A page that vanished past a shrinking i_size is end of file. */
 	if (b->nr == nr0 && err && pos < i_size_read(inode))
 		return err;
