@@ -57,6 +57,19 @@ void die(const char *what)
 	exit(1);
 }
 
+long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 const char *errname(int err)
 {
 	const char *s = err ? strerrorname_np(err) : "0";

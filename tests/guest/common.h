@@ -31,6 +31,8 @@ void report(int ok, const char *name, const char *fmt, ...) __attribute__((forma
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(const char *what) __attribute__((noreturn));
 const char *errname(int err);
+/* The number a sysfs or procfs file starts with, or -1. */
+long read_long(const char *path);
 
 /* ---- file contents: a pure function of (seed, offset) ------------------ */
 

@@ -32,15 +32,7 @@
 
 static long failslab_times(void)
 {
-	FILE *f = fopen(FAILSLAB_TIMES, "re");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
+	return read_long(FAILSLAB_TIMES);
 }
 
 /*

@@ -131,15 +131,7 @@ static int read_check(int rx, size_t len, uint64_t seed, uint64_t start, long *b
 
 static long module_refcnt(void)
 {
-	FILE *f = fopen("/sys/module/zcopy/refcnt", "r");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
+	return read_long("/sys/module/zcopy/refcnt");
 }
 
 static void set_param(unsigned int v)

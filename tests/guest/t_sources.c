@@ -176,17 +176,10 @@ static void test_ext4(void)
 	unlink(path);
 }
 
+/* A block device's stat file starts with its count of completed reads. */
 static long read_ios(const char *stat)
 {
-	long ios = -1;
-	FILE *f = fopen(stat, "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &ios) != 1)
-			ios = -1;
-		fclose(f);
-	}
-	return ios;
+	return read_long(stat);
 }
 
 static void drop_caches(void)
