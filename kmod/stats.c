@@ -22,7 +22,9 @@
  * Lifetime: struct zcopy_net is allocated by the network namespace core
  * for every namespace (pernet_operations with .id and .size) and its
  * per-CPU counters are allocated and freed with it. A call reaches its
- * namespace through the socket it holds, which holds the namespace.
+ * namespace through the socket it holds, which holds the namespace; the
+ * initial namespace's state, which outlives every call, is also kept in
+ * zcopy_init_net, so that the common case needs no net_generic() lookup.
  */
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
@@ -40,6 +42,8 @@
 #include "trace.h"
 
 unsigned int zcopy_net_id __read_mostly;
+/* init_net's state: set when it is created, the first of them. */
+struct zcopy_net *zcopy_init_net __read_mostly;
 
 /*
  * Whether anyone listens for events, as last seen, and when (jiffies).
@@ -282,7 +286,7 @@ void zcopy_events_config(struct zcopy_net *zn, u32 rate, u32 burst)
 
 static int __net_init zcopy_net_init(struct net *net)
 {
-	struct zcopy_net *zn = zcopy_net(net);
+	struct zcopy_net *zn = net_generic(net, zcopy_net_id);
 
 	zn->pcpu = alloc_percpu(struct zcopy_counters);
 	if (!zn->pcpu)
@@ -291,12 +295,16 @@ static int __net_init zcopy_net_init(struct net *net)
 	atomic_set(&zn->ev_dropped, 0);
 	zcopy_events_config(zn, ZCOPY_EVENTS_RATE_DEFAULT,
 			    ZCOPY_EVENTS_BURST_DEFAULT);
+	if (net_eq(net, &init_net))
+		zcopy_init_net = zn;
 	return 0;
 }
 
 static void __net_exit zcopy_net_exit(struct net *net)
 {
 	free_percpu(zcopy_net(net)->pcpu);
+	if (net_eq(net, &init_net))
+		zcopy_init_net = NULL;
 }
 
 static struct pernet_operations zcopy_net_ops = {

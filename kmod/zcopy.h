@@ -530,15 +530,24 @@ static inline unsigned int zcopy_user_errno(long err)
 }
 
 extern unsigned int zcopy_net_id;
+extern struct zcopy_net *zcopy_init_net;
 
 /**
  * zcopy_net - zcopy's state in @net
  * @net: a live network namespace.
  *
+ * The initial namespace, where most traffic runs, is found by one
+ * comparison: its state is kept in zcopy_init_net for the module's
+ * lifetime. Any other goes through net_generic(), an RCU-protected read
+ * of the namespace's array of per-subsystem pointers (the array may be
+ * replaced when a subsystem registers; the state it points to stays).
+ *
  * Return: the state, which lives as long as @net.
  */
 static inline struct zcopy_net *zcopy_net(const struct net *net)
 {
+	if (net_eq(net, &init_net))
+		return zcopy_init_net;
 	return net_generic(net, zcopy_net_id);
 }
 
