@@ -12,6 +12,8 @@
 #   tests/ynl-check.sh      uapi/zcopy.yaml is a valid YNL spec, and
 #                           ynl-gen-c.py makes uapi/linux/zcopy_netlink.h
 #                           from it: the same names with the same values
+#   tests/bench/nostats.patch  still applies (make bench-ab's no-counting
+#                           build, README "What the counters cost")
 set -u
 . "$(dirname "$0")/vm/lib.sh"
 cd "$ZC_TOP" || exit 1
@@ -149,6 +151,10 @@ check "ynl: uapi/zcopy.yaml valid against Linux 6.12's YNL schema for its protoc
 	tests/ynl-check.sh schema
 check "ynl: ynl-gen-c's uAPI header from uapi/zcopy.yaml = uapi/linux/zcopy_netlink.h" \
 	"$out/ynl-names.log" tests/ynl-check.sh names
+
+# The build without counting that make bench-ab measures them against.
+check "bench: tests/bench/nostats.patch applies to kmod/" "$out/nostats.log" \
+	git apply --check tests/bench/nostats.patch
 
 echo "host: $P passed, $F failed"
 [ $F = 0 ]
