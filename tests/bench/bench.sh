@@ -10,6 +10,13 @@
 # ratio.svg (and .png; gnuplot; a panel per kernel, file system and link),
 # and for zcbench's other workloads response.svg, response-ratio.svg and
 # files16-ratio.svg.
+# And the "cold file" row (ZC_BENCH_COLD=1, the default): in the same
+# guest, examples/zcloop.c serves 4 KiB hot files from the throttled
+# virtio drive to 8 keep-alive clients (tests/bench/zcload.c) while one
+# more client fetches a cold 64 MiB file from it, with sendfile(2) in the
+# loop, a pool for every request, and NODISKIO; each also without the cold
+# fetch. Tables in bench.txt, rows in bench.json ("cold_file"), the plot
+# coldfile.svg.
 # Exits non-zero if any kernel's run failed.
 #
 # Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
@@ -18,7 +25,8 @@
 # file systems the files are on, in this order: "tmpfs ext4" by default;
 # ext4 is on a loop device over an image in the guest's tmpfs), ZC_BENCH_MEM (guest memory, MiB; default
 # 3072), ZC_BENCH_TIMEOUT (seconds per kernel; default 1500 per file
-# system), ZC_KERNELS.
+# system), ZC_KERNELS. ZC_BENCH_FS=none skips zcbench (the cold file row
+# alone); ZC_BENCH_COLD=0 skips the cold file row.
 #
 # ZC_BENCH_PERF="METHOD ..." profiles instead of measuring: in the guest,
 # each METHOD runs alone (zcbench profile, with ZC_BENCH_ARGS as its
@@ -34,15 +42,21 @@ OUT=$ZC_BUILD/bench
 ARGS=${ZC_BENCH_ARGS:-}
 MEM=${ZC_BENCH_MEM:-3072}
 FSS=$(echo ${ZC_BENCH_FS:-tmpfs ext4})
+COLD=${ZC_BENCH_COLD:-1}
+[ "$FSS" = none ] && FSS=""
 for fs in $FSS; do
 	case $fs in
 	tmpfs | ext4) ;;
 	*) echo "ZC_BENCH_FS: no file system $fs (tmpfs, ext4)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$FSS" ] || { echo "ZC_BENCH_FS: empty" >&2; exit 2; }
-LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w)))}
 PROFILE=${ZC_BENCH_PERF:-}
+[ -n "$PROFILE" ] && COLD=0
+[ -n "$FSS" ] || [ "$COLD" = 1 ] || { echo "ZC_BENCH_FS: nothing to run" >&2; exit 2; }
+# The cold file row: six runs of 11 to 30 s, and the throttled drive's
+# files (ZC_DISK_BENCH: big.bin and hot*.bin on it, tests/vm/lib.sh).
+LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w) + 400 * COLD))}
+export ZC_DISK_BENCH=$COLD
 PERF=""
 if [ -n "$PROFILE" ]; then
 	PERF=$(command -v perf) || { echo "ZC_BENCH_PERF: no perf here (apt-get install linux-perf)" >&2; exit 1; }
@@ -50,6 +64,7 @@ fi
 mkdir -p "$OUT"
 rc=0
 done_runs="" # KVER/FS of every run with results
+cold_runs="" # KVER of every run with a cold file row
 
 # section NAME LOG: the lines between "==> NAME <==" and the next "==>".
 section() {
@@ -63,7 +78,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	echo "=== $kver"
 	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
 	ZC_EXTRA_BINS=${PERF:+$PERF} build_initramfs "/lib/modules/$kver" "$kodir" bench \
-		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"$FSS\"" ||
+		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD" ||
 		{ rc=1; continue; }
 	t0=$SECONDS
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
@@ -82,6 +97,9 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 		[ -n "$PROFILE" ] && want=$dir/$fs/perf-${PROFILE%% *}.txt
 		[ -s "$want" ] || missing="$missing $fs"
 	done
+	if [ "$COLD" = 1 ] && [ "$(grep -c '^zcload ' "$dir/cold/rows.txt" 2>/dev/null)" != 6 ]; then
+		missing="$missing cold-file-row"
+	fi
 	if [ $qrc != 0 ] || ! grep -q '^BENCH-STATUS 0$' "$dir/guest.log" ||
 		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ -n "$missing" ]; then
 		echo "not ok - benchmark on $kver (qemu status $qrc${missing:+; no results on$missing}; see $dir/guest.log)"
@@ -98,6 +116,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	for fs in $FSS; do
 		[ -s "$dir/$fs/results.json" ] && done_runs="$done_runs $kver/$fs"
 	done
+	[ -s "$dir/cold/rows.txt" ] && cold_runs="$cold_runs $kver"
 done
 
 if [ -n "$PROFILE" ]; then
@@ -113,19 +132,58 @@ if [ -n "$PROFILE" ]; then
 	done
 	exit $rc
 fi
-[ -n "$done_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
+[ -n "$done_runs$cold_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
+
+# The cold file row of each kernel, from zcload's lines ("zcload MODE
+# none|cold REQUESTS REQ/S P50_US P99_US MAX_US COLD_MIB ERRORS"): a table
+# (cold/table.txt) with each mode's p99 as a multiple of its own run
+# without the cold fetch, and its requests/s as a multiple of the pool's
+# with the same traffic; and the plot's data (cold/cold.dat), a line per
+# mode, milliseconds.
+for kver in $cold_runs; do
+	rows=$OUT/$kver/cold/rows.txt
+	awk -v kver="$kver" '
+	$1 == "zcload" { k = $2 " " $3; rps[k] = $5; p50[k] = $6; p99[k] = $7; mx[k] = $8; mib[k] = $9; n[k] = $4
+		if (!($2 in seen)) { seen[$2] = 1; modes[++nm] = $2 } }
+	END {
+		printf "Linux %s, cold file row: examples/zcloop.c serving 4 KiB hot files to 8 keep-alive clients for 10 s,\n", kver
+		printf "with and without one fetch of a cold 64 MiB file from the throttled drive (4 MiB/s, 200 IOPS) beside them\n"
+		printf "%-9s %-11s %9s %9s %10s %10s %10s %9s %13s %12s\n", "mode", "cold fetch", "requests", "req/s",
+			"p50 ms", "p99 ms", "max ms", "cold MiB", "p99 x no-cold", "req/s x pool"
+		for (i = 1; i <= nm; i++) for (t = 0; t < 2; t++) {
+			m = modes[i]; tr = t ? "cold" : "none"; k = m " " tr
+			if (!(k in rps)) continue
+			b = m " none"; pk = "pool " tr
+			printf "%-9s %-11s %9d %9d %10.2f %10.2f %10.2f %9.1f %13s %12s\n", m, t ? "64 MiB" : "-", n[k], rps[k],
+				p50[k] / 1e3, p99[k] / 1e3, mx[k] / 1e3, mib[k],
+				(t && p99[b] > 0) ? sprintf("%.2fx", p99[k] / p99[b]) : "-",
+				(rps[pk] > 0) ? sprintf("%.2fx", rps[k] / rps[pk]) : "-"
+		}
+	}' "$rows" >"$OUT/$kver/cold/table.txt"
+	awk 'BEGIN { print "# mode p50_none p99_none p50_cold p99_cold max_cold rps_none rps_cold" }
+	$1 == "zcload" { k = $2 " " $3; v[k, "rps"] = $5; v[k, "p50"] = $6 / 1e3; v[k, "p99"] = $7 / 1e3; v[k, "max"] = $8 / 1e3
+		if (!($2 in seen)) { seen[$2] = 1; modes[++nm] = $2 } }
+	END { for (i = 1; i <= nm; i++) { m = modes[i]
+		printf "%s %g %g %g %g %g %g %g\n", m, v[m " none", "p50"], v[m " none", "p99"], v[m " cold", "p50"],
+			v[m " cold", "p99"], v[m " cold", "max"], v[m " none", "rps"], v[m " cold", "rps"] } }' \
+		"$rows" >"$OUT/$kver/cold/cold.dat"
+done
 
 # bench.txt: every kernel's tables, one after the other; in each kernel,
 # one file system's after the other.
 {
 	echo "zcopy benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), zcopy $ZC_VERSION" \
 		"($(git -C "$ZC_TOP" describe --always --dirty 2>/dev/null || echo '?'))"
-	echo "command: make bench${ARGS:+ (ZC_BENCH_ARGS=\"$ARGS\")} (ZC_BENCH_FS=\"$FSS\");" \
+	echo "command: make bench${ARGS:+ (ZC_BENCH_ARGS=\"$ARGS\")} (ZC_BENCH_FS=\"${FSS:-none}\", ZC_BENCH_COLD=$COLD);" \
 		"guest: QEMU TCG, 2 vCPUs, $MEM MiB; host: $(nproc) CPUs"
 	echo "files on tmpfs: the guest's /tmp; on ext4: /dev/loop0, over an image in /tmp"
 	for run in $done_runs; do
 		echo
 		cat "$OUT/$run/table.txt"
+	done
+	for kver in $cold_runs; do
+		echo
+		cat "$OUT/$kver/cold/table.txt"
 	done
 } >"$OUT/bench.txt"
 
@@ -140,6 +198,17 @@ fi
 	for run in $done_runs; do
 		printf '%s' "$sep"
 		tr -d '\n' <"$OUT/$run/results.json"
+		sep=", "
+	done
+	printf '], "cold_file": ['
+	sep=""
+	for kver in $cold_runs; do
+		awk -v kver="$kver" -v sep="$sep" '$1 == "zcload" {
+			printf "%s{\"kernel\": \"%s\", \"mode\": \"%s\", \"cold_fetch\": %s, \"requests\": %d, " \
+				"\"requests_per_s\": %s, \"p50_us\": %s, \"p99_us\": %s, \"max_us\": %s, " \
+				"\"cold_MiB_in_window\": %s, \"errors\": %d}", sep, kver, $2, $3 == "cold" ? "true" : "false",
+				$4, $5, $6, $7, $8, $9, $10
+			sep = ", " }' "$OUT/$kver/cold/rows.txt"
 		sep=", "
 	done
 	printf ']}\n'
@@ -232,6 +301,44 @@ plot response-ratio -response-ratio \
 plot files16-ratio -files16-ratio \
 	"16 files of 4 KiB per call: throughput as a multiple of sendfile(2) once per file, same rounds" \
 	"x sendfile per file" "" 2 bars
+
+# coldfile: per kernel, each mode's hot latency (p99 without and with
+# the cold fetch, and the longest with it; log scale) and requests/s.
+plot_cold() {
+	local ext kver dat nk
+	[ -n "$cold_runs" ] || return 0
+	nk=$(echo $cold_runs | wc -w)
+	for ext in svg png; do
+		case $ext in
+		svg) echo "set terminal svg size 1400,$((440 * nk)) dynamic font 'Sans,11'" ;;
+		png) echo "set terminal pngcairo size 1400,$((440 * nk)) font 'Sans,10'" ;;
+		esac
+		echo "set output '$OUT/coldfile.$ext'"
+		echo "set termoption noenhanced"
+		echo "set multiplot layout $nk,2 title 'cold file row: 8 keep-alive clients of 4 KiB hot files, and one cold 64 MiB fetch (QEMU TCG guest: compare ratios)'"
+		echo "set style data histograms"
+		echo "set style histogram clustered gap 1"
+		echo "set style fill solid 0.6 border -1"
+		echo "set grid ytics"
+		echo "set key left top font 'Sans,9'"
+		for kver in $cold_runs; do
+			dat=$OUT/$kver/cold/cold.dat
+			echo "set title 'Linux $kver: hot request latency'"
+			echo "set logscale y 10"
+			echo "set ylabel 'ms'"
+			echo "set yrange [0.1:*]"
+			echo "plot '$dat' using 3:xtic(1) title 'p99, no cold fetch', '' using 5 title 'p99, with the cold fetch', '' using 6 title 'max, with the cold fetch'"
+			echo "unset logscale y"
+			echo "set title 'Linux $kver: hot requests per second'"
+			echo "set ylabel 'requests/s'"
+			echo "set yrange [0:*]"
+			echo "plot '$dat' using 7:xtic(1) title 'no cold fetch', '' using 8 title 'with the cold fetch'"
+		done
+		echo "unset multiplot"
+	done >"$OUT/coldfile.gp"
+	gnuplot "$OUT/coldfile.gp" || rc=1
+}
+plot_cold
 
 cat "$OUT/bench.txt"
 echo "==="
