@@ -26,7 +26,8 @@
 # ext4 is on a loop device over an image in the guest's tmpfs), ZC_BENCH_MEM (guest memory, MiB; default
 # 3072), ZC_BENCH_TIMEOUT (seconds per kernel; default 1500 per file
 # system), ZC_KERNELS. ZC_BENCH_FS=none skips zcbench (the cold file row
-# alone); ZC_BENCH_COLD=0 skips the cold file row.
+# alone); ZC_BENCH_COLD=0 skips the cold file row, ZC_BENCH_COLD_ROUNDS
+# sets its rounds (3; medians of them).
 #
 # ZC_BENCH_PERF="METHOD ..." profiles instead of measuring: in the guest,
 # each METHOD runs alone (zcbench profile, with ZC_BENCH_ARGS as its
@@ -43,6 +44,7 @@ ARGS=${ZC_BENCH_ARGS:-}
 MEM=${ZC_BENCH_MEM:-3072}
 FSS=$(echo ${ZC_BENCH_FS:-tmpfs ext4})
 COLD=${ZC_BENCH_COLD:-1}
+COLD_ROUNDS=${ZC_BENCH_COLD_ROUNDS:-3}
 [ "$FSS" = none ] && FSS=""
 for fs in $FSS; do
 	case $fs in
@@ -53,9 +55,9 @@ done
 PROFILE=${ZC_BENCH_PERF:-}
 [ -n "$PROFILE" ] && COLD=0
 [ -n "$FSS" ] || [ "$COLD" = 1 ] || { echo "ZC_BENCH_FS: nothing to run" >&2; exit 2; }
-# The cold file row: six runs of 11 to 30 s, and the throttled drive's
-# files (ZC_DISK_BENCH: big.bin and hot*.bin on it, tests/vm/lib.sh).
-LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w) + 400 * COLD))}
+# The cold file row: six runs of 11 to 20 s a round, and the throttled
+# drive's files (ZC_DISK_BENCH: big.bin and hot*.bin on it, tests/vm/lib.sh).
+LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w) + (60 + 150 * COLD_ROUNDS) * COLD))}
 export ZC_DISK_BENCH=$COLD
 PERF=""
 if [ -n "$PROFILE" ]; then
@@ -78,7 +80,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	echo "=== $kver"
 	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
 	ZC_EXTRA_BINS=${PERF:+$PERF} build_initramfs "/lib/modules/$kver" "$kodir" bench \
-		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD" ||
+		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD"$'\n'"ZC_BENCH_COLD_ROUNDS=$COLD_ROUNDS" ||
 		{ rc=1; continue; }
 	t0=$SECONDS
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
@@ -97,7 +99,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 		[ -n "$PROFILE" ] && want=$dir/$fs/perf-${PROFILE%% *}.txt
 		[ -s "$want" ] || missing="$missing $fs"
 	done
-	if [ "$COLD" = 1 ] && [ "$(grep -c '^zcload ' "$dir/cold/rows.txt" 2>/dev/null)" != 6 ]; then
+	if [ "$COLD" = 1 ] && [ "$(grep -c '^zcload ' "$dir/cold/rows.txt" 2>/dev/null)" != $((6 * COLD_ROUNDS)) ]; then
 		missing="$missing cold-file-row"
 	fi
 	if [ $qrc != 0 ] || ! grep -q '^BENCH-STATUS 0$' "$dir/guest.log" ||
@@ -135,38 +137,52 @@ fi
 [ -n "$done_runs$cold_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
 
 # The cold file row of each kernel, from zcload's lines ("zcload MODE
-# none|cold REQUESTS REQ/S P50_US P99_US MAX_US COLD_MIB ERRORS"): a table
-# (cold/table.txt) with each mode's p99 as a multiple of its own run
+# none|cold REQUESTS REQ/S P50_US P99_US MAX_US COLD_MIB ERRORS", one per
+# run): the median of each figure over the rounds, in a table
+# (cold/table.txt) with each mode's p99 as a multiple of its own p99
 # without the cold fetch, and its requests/s as a multiple of the pool's
 # with the same traffic; and the plot's data (cold/cold.dat), a line per
 # mode, milliseconds.
+COLD_AWK='
+function med(k, f,   n, i, j, t, a) {
+	n = cnt[k]
+	for (i = 1; i <= n; i++) a[i] = val[k, i, f]
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+$1 == "zcload" {
+	k = $2 " " $3; c = ++cnt[k]
+	for (f = 4; f <= 9; f++) val[k, c, f] = $f
+	if (!($2 in seen)) { seen[$2] = 1; modes[++nm] = $2 }
+}'
 for kver in $cold_runs; do
 	rows=$OUT/$kver/cold/rows.txt
-	awk -v kver="$kver" '
-	$1 == "zcload" { k = $2 " " $3; rps[k] = $5; p50[k] = $6; p99[k] = $7; mx[k] = $8; mib[k] = $9; n[k] = $4
-		if (!($2 in seen)) { seen[$2] = 1; modes[++nm] = $2 } }
+	awk -v kver="$kver" "$COLD_AWK"'
 	END {
 		printf "Linux %s, cold file row: examples/zcloop.c serving 4 KiB hot files to 8 keep-alive clients for 10 s,\n", kver
-		printf "with and without one fetch of a cold 64 MiB file from the throttled drive (4 MiB/s, 200 IOPS) beside them\n"
+		printf "with and without one fetch of a cold 64 MiB file from the throttled drive (4 MiB/s, 200 IOPS) beside them;\n"
+		printf "medians of %d rounds\n", cnt[modes[1] " none"]
 		printf "%-9s %-11s %9s %9s %10s %10s %10s %9s %13s %12s\n", "mode", "cold fetch", "requests", "req/s",
 			"p50 ms", "p99 ms", "max ms", "cold MiB", "p99 x no-cold", "req/s x pool"
 		for (i = 1; i <= nm; i++) for (t = 0; t < 2; t++) {
-			m = modes[i]; tr = t ? "cold" : "none"; k = m " " tr
-			if (!(k in rps)) continue
-			b = m " none"; pk = "pool " tr
-			printf "%-9s %-11s %9d %9d %10.2f %10.2f %10.2f %9.1f %13s %12s\n", m, t ? "64 MiB" : "-", n[k], rps[k],
-				p50[k] / 1e3, p99[k] / 1e3, mx[k] / 1e3, mib[k],
-				(t && p99[b] > 0) ? sprintf("%.2fx", p99[k] / p99[b]) : "-",
-				(rps[pk] > 0) ? sprintf("%.2fx", rps[k] / rps[pk]) : "-"
+			m = modes[i]; k = m " " (t ? "cold" : "none")
+			if (!(k in cnt)) continue
+			b = m " none"; pk = "pool " (t ? "cold" : "none")
+			printf "%-9s %-11s %9d %9d %10.2f %10.2f %10.2f %9.1f %13s %12s\n", m, t ? "64 MiB" : "-",
+				med(k, 4), med(k, 5), med(k, 6) / 1e3, med(k, 7) / 1e3, med(k, 8) / 1e3, med(k, 9),
+				(t && (b in cnt)) ? sprintf("%.2fx", med(k, 7) / med(b, 7)) : "-",
+				(pk in cnt) ? sprintf("%.2fx", med(k, 5) / med(pk, 5)) : "-"
 		}
 	}' "$rows" >"$OUT/$kver/cold/table.txt"
-	awk 'BEGIN { print "# mode p50_none p99_none p50_cold p99_cold max_cold rps_none rps_cold" }
-	$1 == "zcload" { k = $2 " " $3; v[k, "rps"] = $5; v[k, "p50"] = $6 / 1e3; v[k, "p99"] = $7 / 1e3; v[k, "max"] = $8 / 1e3
-		if (!($2 in seen)) { seen[$2] = 1; modes[++nm] = $2 } }
-	END { for (i = 1; i <= nm; i++) { m = modes[i]
-		printf "%s %g %g %g %g %g %g %g\n", m, v[m " none", "p50"], v[m " none", "p99"], v[m " cold", "p50"],
-			v[m " cold", "p99"], v[m " cold", "max"], v[m " none", "rps"], v[m " cold", "rps"] } }' \
-		"$rows" >"$OUT/$kver/cold/cold.dat"
+	awk "$COLD_AWK"'
+	END {
+		print "# mode p50_none p99_none p50_cold p99_cold max_cold rps_none rps_cold"
+		for (i = 1; i <= nm; i++) {
+			m = modes[i]; n = m " none"; c = m " cold"
+			printf "%s %g %g %g %g %g %g %g\n", m, med(n, 6) / 1e3, med(n, 7) / 1e3, med(c, 6) / 1e3,
+				med(c, 7) / 1e3, med(c, 8) / 1e3, med(n, 5), med(c, 5)
+		}
+	}' "$rows" >"$OUT/$kver/cold/cold.dat"
 done
 
 # bench.txt: every kernel's tables, one after the other; in each kernel,
