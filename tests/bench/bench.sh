@@ -141,12 +141,20 @@ fi
 # run): the median of each figure over the rounds, in a table
 # (cold/table.txt) with each mode's p99 as a multiple of its own p99
 # without the cold fetch, and its requests/s as a multiple of the pool's
-# with the same traffic; and the plot's data (cold/cold.dat), a line per
-# mode, milliseconds.
+# with the same traffic, both ratios taken within each round (the runs
+# they compare are a minute apart at most) and their median given; and
+# the plot's data (cold/cold.dat), a line per mode, milliseconds.
 COLD_AWK='
 function med(k, f,   n, i, j, t, a) {
 	n = cnt[k]
 	for (i = 1; i <= n; i++) a[i] = val[k, i, f]
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# the median over the rounds of field f of key k divided by field f of key b
+function medratio(k, b, f,   n, i, j, t, a) {
+	n = cnt[k] < cnt[b] ? cnt[k] : cnt[b]
+	for (i = 1; i <= n; i++) a[i] = val[b, i, f] > 0 ? val[k, i, f] / val[b, i, f] : 0
 	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
@@ -161,7 +169,7 @@ for kver in $cold_runs; do
 	END {
 		printf "Linux %s, cold file row: examples/zcloop.c serving 4 KiB hot files to 8 keep-alive clients for 10 s,\n", kver
 		printf "with and without one fetch of a cold 64 MiB file from the throttled drive (4 MiB/s, 200 IOPS) beside them;\n"
-		printf "medians of %d rounds\n", cnt[modes[1] " none"]
+		printf "medians of %d rounds (of the ratios: each taken within a round)\n", cnt[modes[1] " none"]
 		printf "%-9s %-11s %9s %9s %10s %10s %10s %9s %13s %12s\n", "mode", "cold fetch", "requests", "req/s",
 			"p50 ms", "p99 ms", "max ms", "cold MiB", "p99 x no-cold", "req/s x pool"
 		for (i = 1; i <= nm; i++) for (t = 0; t < 2; t++) {
@@ -170,8 +178,8 @@ for kver in $cold_runs; do
 			b = m " none"; pk = "pool " (t ? "cold" : "none")
 			printf "%-9s %-11s %9d %9d %10.2f %10.2f %10.2f %9.1f %13s %12s\n", m, t ? "64 MiB" : "-",
 				med(k, 4), med(k, 5), med(k, 6) / 1e3, med(k, 7) / 1e3, med(k, 8) / 1e3, med(k, 9),
-				(t && (b in cnt)) ? sprintf("%.2fx", med(k, 7) / med(b, 7)) : "-",
-				(pk in cnt) ? sprintf("%.2fx", med(k, 5) / med(pk, 5)) : "-"
+				(t && (b in cnt)) ? sprintf("%.2fx", medratio(k, b, 7)) : "-",
+				(pk in cnt) ? sprintf("%.2fx", medratio(k, pk, 5)) : "-"
 		}
 	}' "$rows" >"$OUT/$kver/cold/table.txt"
 	awk "$COLD_AWK"'
