@@ -344,7 +344,7 @@ plot_cold() {
 		echo "set style histogram clustered gap 1"
 		echo "set style fill solid 0.6 border -1"
 		echo "set grid ytics"
-		echo "set key left top font 'Sans,9'"
+		echo "set key below horizontal font 'Sans,9'"
 		for kver in $cold_runs; do
 			dat=$OUT/$kver/cold/cold.dat
 			echo "set title 'Linux $kver: hot request latency'"

@@ -91,7 +91,7 @@ done
 # only big.bin is cold. ZC_BENCH_COLD_ROUNDS rounds (3), each starting
 # with the next mode; zcload's lines go to cold/rows.txt.
 cold_row() {
-	local modes="sendfile pool nodiskio" r m traffic srv
+	modes="sendfile pool nodiskio"
 	mkdir -p /mnt/disk /tmp/bench/cold
 	mount -t ext4 -o ro /dev/vda /mnt/disk || return 1
 	for r in $(seq 1 "${ZC_BENCH_COLD_ROUNDS:-3}"); do
