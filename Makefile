@@ -30,7 +30,8 @@ EXAMPLE_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 
 LIB := $(B)/lib/libzcopy.so.$(VERSION)
 USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
-	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest
+	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest \
+	     $(B)/tests/zcload
 
 .PHONY: all module userspace check bench bench-ab demo deps install install-module \
 	install-userspace dkms-install clean
@@ -79,6 +80,12 @@ ZCTEST_SRC := $(wildcard tests/guest/*.c)
 $(B)/tests/zctest: $(ZCTEST_SRC) tests/guest/common.h userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $(ZCTEST_SRC) -L$(B)/lib -lzcopy -lmnl
+
+# The load of the benchmark's "cold file" row: keep-alive clients of
+# zcloop (examples/zcloop.c), their latencies, and one cold fetch.
+$(B)/tests/zcload: tests/bench/zcload.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $<
 
 # The benchmark's guest program; it needs liburing (liburing-dev, from
 # make deps), which is why it is not part of `make userspace`.

@@ -10,6 +10,13 @@
 # ratio.svg (and .png; gnuplot; a panel per kernel, file system and link),
 # and for zcbench's other workloads response.svg, response-ratio.svg and
 # files16-ratio.svg.
+# And the "cold file" row (ZC_BENCH_COLD=1, the default): in the same
+# guest, examples/zcloop.c serves 4 KiB hot files from the throttled
+# virtio drive to 8 keep-alive clients (tests/bench/zcload.c) while one
+# more client fetches a cold 64 MiB file from it, with sendfile(2) in the
+# loop, a pool for every request, and NODISKIO; each also without the cold
+# fetch. Tables in bench.txt, rows in bench.json ("cold_file"), the plot
+# coldfile.svg.
 # Exits non-zero if any kernel's run failed.
 #
 # Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
@@ -18,7 +25,9 @@
 # file systems the files are on, in this order: "tmpfs ext4" by default;
 # ext4 is on a loop device over an image in the guest's tmpfs), ZC_BENCH_MEM (guest memory, MiB; default
 # 3072), ZC_BENCH_TIMEOUT (seconds per kernel; default 1500 per file
-# system), ZC_KERNELS.
+# system), ZC_KERNELS. ZC_BENCH_FS=none skips zcbench (the cold file row
+# alone); ZC_BENCH_COLD=0 skips the cold file row, ZC_BENCH_COLD_ROUNDS
+# sets its rounds (3; medians of them).
 #
 # ZC_BENCH_PERF="METHOD ..." profiles instead of measuring: in the guest,
 # each METHOD runs alone (zcbench profile, with ZC_BENCH_ARGS as its
@@ -34,15 +43,22 @@ OUT=$ZC_BUILD/bench
 ARGS=${ZC_BENCH_ARGS:-}
 MEM=${ZC_BENCH_MEM:-3072}
 FSS=$(echo ${ZC_BENCH_FS:-tmpfs ext4})
+COLD=${ZC_BENCH_COLD:-1}
+COLD_ROUNDS=${ZC_BENCH_COLD_ROUNDS:-3}
+[ "$FSS" = none ] && FSS=""
 for fs in $FSS; do
 	case $fs in
 	tmpfs | ext4) ;;
 	*) echo "ZC_BENCH_FS: no file system $fs (tmpfs, ext4)" >&2; exit 2 ;;
 	esac
 done
-[ -n "$FSS" ] || { echo "ZC_BENCH_FS: empty" >&2; exit 2; }
-LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w)))}
 PROFILE=${ZC_BENCH_PERF:-}
+[ -n "$PROFILE" ] && COLD=0
+[ -n "$FSS" ] || [ "$COLD" = 1 ] || { echo "ZC_BENCH_FS: nothing to run" >&2; exit 2; }
+# The cold file row: six runs of 11 to 20 s a round, and the throttled
+# drive's files (ZC_DISK_BENCH: big.bin and hot*.bin on it, tests/vm/lib.sh).
+LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w) + (60 + 150 * COLD_ROUNDS) * COLD))}
+export ZC_DISK_BENCH=$COLD
 PERF=""
 if [ -n "$PROFILE" ]; then
 	PERF=$(command -v perf) || { echo "ZC_BENCH_PERF: no perf here (apt-get install linux-perf)" >&2; exit 1; }
@@ -50,6 +66,7 @@ fi
 mkdir -p "$OUT"
 rc=0
 done_runs="" # KVER/FS of every run with results
+cold_runs="" # KVER of every run with a cold file row
 
 # section NAME LOG: the lines between "==> NAME <==" and the next "==>".
 section() {
@@ -63,7 +80,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	echo "=== $kver"
 	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
 	ZC_EXTRA_BINS=${PERF:+$PERF} build_initramfs "/lib/modules/$kver" "$kodir" bench \
-		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"$FSS\"" ||
+		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD"$'\n'"ZC_BENCH_COLD_ROUNDS=$COLD_ROUNDS" ||
 		{ rc=1; continue; }
 	t0=$SECONDS
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
@@ -82,6 +99,9 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 		[ -n "$PROFILE" ] && want=$dir/$fs/perf-${PROFILE%% *}.txt
 		[ -s "$want" ] || missing="$missing $fs"
 	done
+	if [ "$COLD" = 1 ] && [ "$(grep -c '^zcload ' "$dir/cold/rows.txt" 2>/dev/null)" != $((6 * COLD_ROUNDS)) ]; then
+		missing="$missing cold-file-row"
+	fi
 	if [ $qrc != 0 ] || ! grep -q '^BENCH-STATUS 0$' "$dir/guest.log" ||
 		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ -n "$missing" ]; then
 		echo "not ok - benchmark on $kver (qemu status $qrc${missing:+; no results on$missing}; see $dir/guest.log)"
@@ -98,6 +118,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	for fs in $FSS; do
 		[ -s "$dir/$fs/results.json" ] && done_runs="$done_runs $kver/$fs"
 	done
+	[ -s "$dir/cold/rows.txt" ] && cold_runs="$cold_runs $kver"
 done
 
 if [ -n "$PROFILE" ]; then
@@ -113,19 +134,80 @@ if [ -n "$PROFILE" ]; then
 	done
 	exit $rc
 fi
-[ -n "$done_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
+[ -n "$done_runs$cold_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
+
+# The cold file row of each kernel, from zcload's lines ("zcload MODE
+# none|cold REQUESTS REQ/S P50_US P99_US MAX_US COLD_MIB ERRORS", one per
+# run): the median of each figure over the rounds, in a table
+# (cold/table.txt) with each mode's p99 as a multiple of its own p99
+# without the cold fetch, and its requests/s as a multiple of the pool's
+# with the same traffic, both ratios taken within each round (the runs
+# they compare are a minute apart at most) and their median given; and
+# the plot's data (cold/cold.dat), a line per mode, milliseconds.
+COLD_AWK='
+function med(k, f,   n, i, j, t, a) {
+	n = cnt[k]
+	for (i = 1; i <= n; i++) a[i] = val[k, i, f]
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# the median over the rounds of field f of key k divided by field f of key b
+function medratio(k, b, f,   n, i, j, t, a) {
+	n = cnt[k] < cnt[b] ? cnt[k] : cnt[b]
+	for (i = 1; i <= n; i++) a[i] = val[b, i, f] > 0 ? val[k, i, f] / val[b, i, f] : 0
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+$1 == "zcload" {
+	k = $2 " " $3; c = ++cnt[k]
+	for (f = 4; f <= 9; f++) val[k, c, f] = $f
+	if (!($2 in seen)) { seen[$2] = 1; modes[++nm] = $2 }
+}'
+for kver in $cold_runs; do
+	rows=$OUT/$kver/cold/rows.txt
+	awk -v kver="$kver" "$COLD_AWK"'
+	END {
+		printf "Linux %s, cold file row: examples/zcloop.c serving 4 KiB hot files to 8 keep-alive clients for 10 s,\n", kver
+		printf "with and without one fetch of a cold 64 MiB file from the throttled drive (4 MiB/s, 200 IOPS) beside them;\n"
+		printf "medians of %d rounds (of the ratios: each taken within a round)\n", cnt[modes[1] " none"]
+		printf "%-9s %-11s %9s %9s %10s %10s %10s %9s %13s %12s\n", "mode", "cold fetch", "requests", "req/s",
+			"p50 ms", "p99 ms", "max ms", "cold MiB", "p99 x no-cold", "req/s x pool"
+		for (i = 1; i <= nm; i++) for (t = 0; t < 2; t++) {
+			m = modes[i]; k = m " " (t ? "cold" : "none")
+			if (!(k in cnt)) continue
+			b = m " none"; pk = "pool " (t ? "cold" : "none")
+			printf "%-9s %-11s %9d %9d %10.2f %10.2f %10.2f %9.1f %13s %12s\n", m, t ? "64 MiB" : "-",
+				med(k, 4), med(k, 5), med(k, 6) / 1e3, med(k, 7) / 1e3, med(k, 8) / 1e3, med(k, 9),
+				(t && (b in cnt)) ? sprintf("%.2fx", medratio(k, b, 7)) : "-",
+				(pk in cnt) ? sprintf("%.2fx", medratio(k, pk, 5)) : "-"
+		}
+	}' "$rows" >"$OUT/$kver/cold/table.txt"
+	awk "$COLD_AWK"'
+	END {
+		print "# mode p50_none p99_none p50_cold p99_cold max_cold rps_none rps_cold"
+		for (i = 1; i <= nm; i++) {
+			m = modes[i]; n = m " none"; c = m " cold"
+			printf "%s %g %g %g %g %g %g %g\n", m, med(n, 6) / 1e3, med(n, 7) / 1e3, med(c, 6) / 1e3,
+				med(c, 7) / 1e3, med(c, 8) / 1e3, med(n, 5), med(c, 5)
+		}
+	}' "$rows" >"$OUT/$kver/cold/cold.dat"
+done
 
 # bench.txt: every kernel's tables, one after the other; in each kernel,
 # one file system's after the other.
 {
 	echo "zcopy benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), zcopy $ZC_VERSION" \
 		"($(git -C "$ZC_TOP" describe --always --dirty 2>/dev/null || echo '?'))"
-	echo "command: make bench${ARGS:+ (ZC_BENCH_ARGS=\"$ARGS\")} (ZC_BENCH_FS=\"$FSS\");" \
+	echo "command: make bench${ARGS:+ (ZC_BENCH_ARGS=\"$ARGS\")} (ZC_BENCH_FS=\"${FSS:-none}\", ZC_BENCH_COLD=$COLD);" \
 		"guest: QEMU TCG, 2 vCPUs, $MEM MiB; host: $(nproc) CPUs"
 	echo "files on tmpfs: the guest's /tmp; on ext4: /dev/loop0, over an image in /tmp"
 	for run in $done_runs; do
 		echo
 		cat "$OUT/$run/table.txt"
+	done
+	for kver in $cold_runs; do
+		echo
+		cat "$OUT/$kver/cold/table.txt"
 	done
 } >"$OUT/bench.txt"
 
@@ -140,6 +222,17 @@ fi
 	for run in $done_runs; do
 		printf '%s' "$sep"
 		tr -d '\n' <"$OUT/$run/results.json"
+		sep=", "
+	done
+	printf '], "cold_file": ['
+	sep=""
+	for kver in $cold_runs; do
+		awk -v kver="$kver" -v sep="$sep" '$1 == "zcload" {
+			printf "%s{\"kernel\": \"%s\", \"mode\": \"%s\", \"cold_fetch\": %s, \"requests\": %d, " \
+				"\"requests_per_s\": %s, \"p50_us\": %s, \"p99_us\": %s, \"max_us\": %s, " \
+				"\"cold_MiB_in_window\": %s, \"errors\": %d}", sep, kver, $2, $3 == "cold" ? "true" : "false",
+				$4, $5, $6, $7, $8, $9, $10
+			sep = ", " }' "$OUT/$kver/cold/rows.txt"
 		sep=", "
 	done
 	printf ']}\n'
@@ -232,6 +325,44 @@ plot response-ratio -response-ratio \
 plot files16-ratio -files16-ratio \
 	"16 files of 4 KiB per call: throughput as a multiple of sendfile(2) once per file, same rounds" \
 	"x sendfile per file" "" 2 bars
+
+# coldfile: per kernel, each mode's hot latency (p99 without and with
+# the cold fetch, and the longest with it; log scale) and requests/s.
+plot_cold() {
+	local ext kver dat nk
+	[ -n "$cold_runs" ] || return 0
+	nk=$(echo $cold_runs | wc -w)
+	for ext in svg png; do
+		case $ext in
+		svg) echo "set terminal svg size 1400,$((440 * nk)) dynamic font 'Sans,11'" ;;
+		png) echo "set terminal pngcairo size 1400,$((440 * nk)) font 'Sans,10'" ;;
+		esac
+		echo "set output '$OUT/coldfile.$ext'"
+		echo "set termoption noenhanced"
+		echo "set multiplot layout $nk,2 title 'cold file row: 8 keep-alive clients of 4 KiB hot files, and one cold 64 MiB fetch (QEMU TCG guest: compare ratios)'"
+		echo "set style data histograms"
+		echo "set style histogram clustered gap 1"
+		echo "set style fill solid 0.6 border -1"
+		echo "set grid ytics"
+		echo "set key below horizontal font 'Sans,9'"
+		for kver in $cold_runs; do
+			dat=$OUT/$kver/cold/cold.dat
+			echo "set title 'Linux $kver: hot request latency'"
+			echo "set logscale y 10"
+			echo "set ylabel 'ms'"
+			echo "set yrange [0.1:*]"
+			echo "plot '$dat' using 3:xtic(1) title 'p99, no cold fetch', '' using 5 title 'p99, with the cold fetch', '' using 6 title 'max, with the cold fetch'"
+			echo "unset logscale y"
+			echo "set title 'Linux $kver: hot requests per second'"
+			echo "set ylabel 'requests/s'"
+			echo "set yrange [0:*]"
+			echo "plot '$dat' using 7:xtic(1) title 'no cold fetch', '' using 8 title 'with the cold fetch'"
+		done
+		echo "unset multiplot"
+	done >"$OUT/coldfile.gp"
+	gnuplot "$OUT/coldfile.gp" || rc=1
+}
+plot_cold
 
 cat "$OUT/bench.txt"
 echo "==="

@@ -307,7 +307,22 @@ check "zcloop: a missing file is 404" sh -c \
 	"test \"\$(/usr/bin/curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8090/nope)\" = 404"
 kill $loop
 wait $loop 2>/dev/null
-rm -f /tmp/loop.body
+# Keep-alive, in each of its modes (-m, for make bench's cold file row):
+# a cold file, then a second file over the same connection, both whole.
+for m in nodiskio sendfile pool; do
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	/zc/zcloop -m $m -p 8090 -w 2 /mnt/disk &
+	loop=$!
+	sleep 0.5
+	check "zcloop -m $m: a cold file and a second one over one connection, whole" sh -c \
+		"/usr/bin/curl -sv --max-time 60 -o /tmp/loop.body http://127.0.0.1:8090/hint.bin \
+		 -o /tmp/loop.2 http://127.0.0.1:8090/sparse.bin 2>&1 | grep -q 'Re-using existing connection' &&
+		 cmp -s /tmp/loop.body /mnt/disk/hint.bin && cmp -s /tmp/loop.2 /mnt/disk/sparse.bin"
+	kill $loop
+	wait $loop 2>/dev/null
+done
+rm -f /tmp/loop.body /tmp/loop.2
 
 # ---- tracepoints (kmod/trace.h), through tracefs -------------------------
 # One transfer of the warm 3000001-byte tmpfs file must show its 733 pages

@@ -153,6 +153,7 @@ build_initramfs() {
 	cp "$ZC_BUILD/bin/zcloop" "$root/zc/zcloop"
 	cp "$ZC_BUILD/tests/zctest" "$root/zc/zctest"
 	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
+	cp "$ZC_BUILD/tests/zcload" "$root/zc/zcload"
 	cp "$kodir"/*.ko "$root/zc/"
 	# ZC_EXTRA_BINS: more host programs for the guest, in /usr/bin (perf,
 	# for make bench with ZC_BENCH_PERF).
@@ -203,8 +204,18 @@ make_disk() {
 	truncate -s 8M "$src/sparse.bin"
 	head -c $((1 << 20)) /dev/urandom | dd of="$src/sparse.bin" bs=1M seek=1 conv=notrunc status=none
 	head -c 4096 /dev/urandom | dd of="$src/sparse.bin" bs=4096 seek=1280 conv=notrunc status=none
+	# ZC_DISK_BENCH=1 (make bench's "cold file" row): big.bin of 64 MiB
+	# and 64 hot files of 4 KiB, hot0.bin .. hot63.bin, too.
+	local size=128M
+	if [ "${ZC_DISK_BENCH:-0}" = 1 ]; then
+		size=256M
+		head -c $((64 << 20)) /dev/urandom >"$src/big.bin"
+		for f in $(seq 0 63); do
+			head -c 4096 /dev/urandom >"$src/hot$f.bin"
+		done
+	fi
 	rm -f "$dir/disk.img"
-	mkfs.ext4 -q -F -L zcdisk -d "$src" "$dir/disk.img" 128M >/dev/null
+	mkfs.ext4 -q -F -L zcdisk -d "$src" "$dir/disk.img" $size >/dev/null
 	local rc=$?
 	rm -rf "$src"
 	return $rc

@@ -40,6 +40,7 @@ mkdir -p /tmp/bench
 status=0
 for fs in ${ZC_BENCH_FS:-tmpfs ext4}; do
 	case $fs in
+	none) continue ;; # the cold file row alone
 	tmpfs) dir=/tmp ;;
 	ext4)
 		dir=/mnt/ext4
@@ -79,6 +80,47 @@ for fs in ${ZC_BENCH_FS:-tmpfs ext4}; do
 	fi
 	[ "$fs" = ext4 ] && { teardown_ext4 || echo "BENCH-ERROR ext4 teardown"; }
 done
+
+# The "cold file" row (ZC_BENCH_COLD, on by default): examples/zcloop.c
+# serves 4 KiB hot files from the throttled virtio drive (make_disk with
+# ZC_DISK_BENCH=1: /dev/vda, 4 MiB/s and 200 requests/s) to zcload's 8
+# keep-alive clients, in each of its three modes, without cold traffic
+# and then with one fetch of the cold 64 MiB big.bin beside them (16 s at
+# the drive's 4 MiB/s: longer than the 10 s window it starts with). The
+# caches are dropped before each run and the hot files read back in, so
+# only big.bin is cold. ZC_BENCH_COLD_ROUNDS rounds (3), each starting
+# with the next mode; zcload's lines go to cold/rows.txt.
+cold_row() {
+	modes="sendfile pool nodiskio"
+	mkdir -p /mnt/disk /tmp/bench/cold
+	mount -t ext4 -o ro /dev/vda /mnt/disk || return 1
+	for r in $(seq 1 "${ZC_BENCH_COLD_ROUNDS:-3}"); do
+		for m in $modes; do
+			for traffic in none cold; do
+				sync
+				echo 3 >/proc/sys/vm/drop_caches
+				cat /mnt/disk/hot*.bin >/dev/null
+				/zc/zcloop -m $m -w 4 -p 8091 /mnt/disk &
+				srv=$!
+				sleep 0.5
+				echo "# bench: cold file row, round $r, zcloop -m $m, cold traffic: $traffic"
+				if [ $traffic = cold ]; then
+					/zc/zcload -p 8091 -w 1 -d 10 -k big.bin -l $m
+				else
+					/zc/zcload -p 8091 -w 1 -d 10 -l $m
+				fi >>/tmp/bench/cold/rows.txt || echo "BENCH-ERROR zcload -m $m ($traffic)"
+				kill $srv
+				wait $srv 2>/dev/null
+			done
+		done
+		modes="${modes#* } ${modes%% *}" # the next round starts with the next mode
+	done
+	umount /mnt/disk
+}
+if [ "${ZC_BENCH_COLD:-1}" = 1 ] && [ -z "${ZC_BENCH_PERF:-}" ]; then
+	cold_row || { echo "BENCH-ERROR cold file row"; status=1; }
+fi
+
 for f in /tmp/bench/*/*; do
 	[ -f "$f" ] || continue
 	echo "==> ${f#/tmp/bench/} <=="
