@@ -305,11 +305,20 @@ static void partly_cached(void)
 	       "nodiskio: partly cached file: exactly the 4 MiB prefix, stop DISK",
 	       "ret %zd %s stop %s offset %lld", r.ret, errname(r.err), stop_name(r.stop),
 	       (long long)r.off);
+	/*
+	 * At once at the dropped range: EBUSY. The first call started the
+	 * readahead of that range, and a slow (debug) kernel may see the
+	 * drive's first burst of it land before this call: then what landed,
+	 * at most 2 MiB of the 12 MiB left, still at once and stop DISK.
+	 */
 	r2 = nd_call(s, fd, 4 * MiB, len - 4 * MiB, ZCOPY_SEND_NODISKIO, 0);
-	report(r2.ret == -1 && r2.err == EBUSY && r2.stop == ZCOPY_STOP_DISK,
-	       "nodiskio: partly cached file: at the dropped range, EBUSY", "ret %zd %s stop %s",
-	       r2.ret, errname(r2.err), stop_name(r2.stop));
+	report(((r2.ret == -1 && r2.err == EBUSY) || (r2.ret > 0 && (size_t)r2.ret <= 2 * MiB)) &&
+		       r2.stop == ZCOPY_STOP_DISK && r2.secs < 0.1 * (len - 4 * MiB) / DISK_BPS,
+	       "nodiskio: partly cached file: at the dropped range, at once: EBUSY or the burst",
+	       "ret %zd %s stop %s in %.3f s", r2.ret, errname(r2.err), stop_name(r2.stop),
+	       r2.secs);
 	got = r.ret > 0 ? r.ret : 0;
+	got += r2.ret > 0 ? r2.ret : 0;
 	got += nd_loop(s, fd, got, len - got, 0, &calls, &busy, &max_secs, &bad);
 	rx_finish(&rx, s);
 	report(!bad && got == len && rx.got == len && !memcmp(rx.buf, want, len),
