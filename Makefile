@@ -7,7 +7,11 @@
 #   make check      install what is missing, run every test on 6.1 and 6.12
 #   make bench      install what is missing, benchmark every file-to-socket
 #                   method on 6.1 and 6.12 (results in build/bench/)
-#   make install    install module, library, headers and CLI on this machine
+#   make install    install module, library (shared and static), headers,
+#                   pkg-config file, CLI, udev rule, man pages, completion;
+#                   DESTDIR and PREFIX (/usr/local) as usual
+#   make uninstall  remove exactly what make install put
+#   make install-userspace / install-module / uninstall-*  each half alone
 #   make dkms-install  register the module with dkms instead
 #
 # Everything built goes to build/, except the in-place module build
@@ -18,7 +22,25 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/zcopy
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# udev reads rules from /usr/lib/udev/rules.d (a package's) and
+# /etc/udev/rules.d (the admin's), never from /usr/local: a package
+# (PREFIX=/usr) installs into the first, anything else into the second.
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
+# The group that may open /dev/zcopy; empty: everyone (mode 0666, as the
+# module creates it). With a group: mode 0660, that group.
+ZCOPY_GROUP ?=
+# Where modules_install puts zcopy.ko under /lib/modules/KVER (dkms uses
+# updates/dkms; both win over the kernel's own modules in depmod's order).
+INSTALL_MOD_DIR ?= updates
 B := build
+comma := ,
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -29,12 +51,12 @@ TEST_CFLAGS := -std=gnu11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 EXAMPLE_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 
 LIB := $(B)/lib/libzcopy.so.$(VERSION)
-USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
+USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/libzcopy.a $(B)/bin/zcopy \
 	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest \
 	     $(B)/tests/zcload
 
 .PHONY: all module userspace check bench bench-ab demo deps install install-module \
-	install-userspace dkms-install clean
+	install-userspace uninstall uninstall-module uninstall-userspace dkms-install clean
 
 all: module userspace
 
@@ -55,6 +77,30 @@ $(LIB): $(LIB_SRC) userspace/lib/zcopy.h userspace/lib/zc_limits.h uapi/linux/zc
 
 $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so: $(LIB)
 	ln -sf $(notdir $<) $@
+
+# The static library, for programs that link everything in: the same
+# sources, each an object of its own (pkg-config --static adds -lmnl).
+LIB_OBJ := $(patsubst userspace/lib/%.c,$(B)/lib/obj/%.o,$(LIB_SRC))
+$(B)/lib/obj/%.o: userspace/lib/%.c userspace/lib/zcopy.h userspace/lib/zc_limits.h \
+		uapi/linux/zcopy.h uapi/linux/zcopy_netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -fvisibility=hidden -c -o $@ $<
+$(B)/lib/libzcopy.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# pkg-config's file, for the paths this install uses.
+$(B)/lib/libzcopy.pc: userspace/lib/libzcopy.pc.in dkms.conf FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+$(B)/60-zcopy.rules: packaging/60-zcopy.rules.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@MODE@|$(if $(ZCOPY_GROUP),0660,0666)|' \
+		-e 's|@GROUP@|$(if $(ZCOPY_GROUP),$(comma) GROUP="$(ZCOPY_GROUP)")|' $< >$@
+
+FORCE:
 
 $(B)/bin/zcopy: userspace/cli/zcopy.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
@@ -118,21 +164,85 @@ demo: deps
 	tests/vm/demo.sh
 
 install: install-module install-userspace
+uninstall: uninstall-module uninstall-userspace
+
+# depmod on the system itself, or on the tree under DESTDIR (-b).
+DEPMOD := depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+MODDEST := $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)
+
+# Debian's kernels sign every module at modules_install
+# (CONFIG_MODULE_SIG_ALL) with a key only Debian holds: without the key
+# there, the module is installed unsigned, as dkms would without a MOK.
+SIGKEY := $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"/\1/p' $(KDIR)/.config 2>/dev/null)
+NOSIGN := $(if $(wildcard $(if $(filter /%,$(SIGKEY)),$(SIGKEY),$(KDIR)/$(SIGKEY))),,CONFIG_MODULE_SIG_ALL=)
 
 install-module: module
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $(KVER)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) $(NOSIGN) modules_install
+	$(DEPMOD)
 
-install-userspace: userspace
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
-		$(DESTDIR)$(PREFIX)/include/linux
-	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libzcopy.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libzcopy.so.1
-	ln -sf libzcopy.so.1 $(DESTDIR)$(PREFIX)/lib/libzcopy.so
-	install -m 0644 userspace/lib/zcopy.h $(DESTDIR)$(PREFIX)/include/zcopy.h
+# modules_install may have compressed it (6.12: zcopy.ko.xz).
+uninstall-module:
+	rm -f $(MODDEST)/zcopy.ko $(MODDEST)/zcopy.ko.xz $(MODDEST)/zcopy.ko.zst \
+		$(MODDEST)/zcopy.ko.gz
+	-rmdir $(MODDEST) 2>/dev/null
+	if [ -d $(DESTDIR)/lib/modules/$(KVER) ]; then $(DEPMOD); fi
+
+# Man pages: one page per group of calls; the other calls' names are
+# .so links to it, as man(1) expects.
+MAN1 := zcopy.1
+MAN3 := zc_sendfile.3 zc_sendv.3 zc_stats_get.3
+MAN4 := zcopy.4
+MAN3_LINKS := zc_sendfile_flags:zc_sendfile zc_sendfile_ex:zc_sendfile \
+	zc_sendfile_notify:zc_sendfile zc_notices_read:zc_sendfile \
+	zc_device_fd:zc_sendfile zc_close:zc_sendfile zc_version:zc_sendfile \
+	zc_sendv_notify:zc_sendv zc_sendv_advance:zc_sendv zc_send_response:zc_sendv \
+	zc_seg_mem:zc_sendv zc_seg_file:zc_sendv \
+	zc_stats_reset:zc_stats_get zc_stat_name:zc_stats_get zc_config_get:zc_stats_get \
+	zc_config_set:zc_stats_get zc_monitor_open:zc_stats_get zc_monitor_fd:zc_stats_get \
+	zc_monitor_read:zc_stats_get zc_monitor_close:zc_stats_get
+
+# Everything install-userspace puts, relative to DESTDIR; uninstall
+# removes this list and nothing else (then the directories it made, if
+# empty).
+USERSPACE_FILES := $(BINDIR)/zcopy \
+	$(LIBDIR)/libzcopy.so.$(VERSION) $(LIBDIR)/libzcopy.so.1 $(LIBDIR)/libzcopy.so \
+	$(LIBDIR)/libzcopy.a $(PKGCONFIGDIR)/libzcopy.pc \
+	$(INCLUDEDIR)/zcopy.h $(INCLUDEDIR)/linux/zcopy.h $(INCLUDEDIR)/linux/zcopy_netlink.h \
+	$(UDEVRULESDIR)/60-zcopy.rules $(DOCDIR)/modules-load.d/zcopy.conf \
+	$(BASHCOMPDIR)/zcopy \
+	$(addprefix $(MANDIR)/man1/,$(MAN1)) $(addprefix $(MANDIR)/man3/,$(MAN3)) \
+	$(addprefix $(MANDIR)/man4/,$(MAN4)) \
+	$(foreach l,$(MAN3_LINKS),$(MANDIR)/man3/$(word 1,$(subst :, ,$(l))).3)
+USERSPACE_DIRS := $(DOCDIR)/modules-load.d $(DOCDIR) $(PKGCONFIGDIR)
+
+install-userspace: userspace $(B)/lib/libzcopy.pc $(B)/60-zcopy.rules
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(UDEVRULESDIR) \
+		$(DESTDIR)$(DOCDIR)/modules-load.d $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man4
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libzcopy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libzcopy.so.1
+	ln -sf libzcopy.so.1 $(DESTDIR)$(LIBDIR)/libzcopy.so
+	install -m 0644 $(B)/lib/libzcopy.a $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(B)/lib/libzcopy.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 userspace/lib/zcopy.h $(DESTDIR)$(INCLUDEDIR)/zcopy.h
 	install -m 0644 uapi/linux/zcopy.h uapi/linux/zcopy_netlink.h \
-		$(DESTDIR)$(PREFIX)/include/linux/
-	install -m 0755 $(B)/bin/zcopy $(DESTDIR)$(PREFIX)/bin/zcopy
+		$(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 0755 $(B)/bin/zcopy $(DESTDIR)$(BINDIR)/zcopy
+	install -m 0644 $(B)/60-zcopy.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 packaging/modules-load.conf $(DESTDIR)$(DOCDIR)/modules-load.d/zcopy.conf
+	install -m 0644 packaging/zcopy.bash-completion $(DESTDIR)$(BASHCOMPDIR)/zcopy
+	install -m 0644 $(addprefix docs/man/,$(MAN1)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(addprefix docs/man/,$(MAN3)) $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 $(addprefix docs/man/,$(MAN4)) $(DESTDIR)$(MANDIR)/man4/
+	$(foreach l,$(MAN3_LINKS),printf '.so man3/%s.3\n' $(word 2,$(subst :, ,$(l))) \
+		>$(DESTDIR)$(MANDIR)/man3/$(word 1,$(subst :, ,$(l))).3 &&) true
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
+
+uninstall-userspace:
+	rm -f $(addprefix $(DESTDIR),$(USERSPACE_FILES))
+	-rmdir $(addprefix $(DESTDIR),$(USERSPACE_DIRS)) 2>/dev/null
 	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
 # dkms builds from /usr/src/zcopy-$(VERSION) for every installed kernel.

@@ -12,6 +12,9 @@
 #   tests/ynl-check.sh      uapi/zcopy.yaml is a valid YNL spec, and
 #                           ynl-gen-c.py makes uapi/linux/zcopy_netlink.h
 #                           from it: the same names with the same values
+#   make install DESTDIR   the installed tree, hello.c built against it
+#                           with pkg-config (shared, static), the man
+#                           pages, make uninstall; the module's install
 #   tests/bench/nostats.patch  still applies (make bench-ab's no-counting
 #                           build, README "What the counters cost")
 set -u
@@ -145,6 +148,92 @@ dkms_build() {
 	done
 }
 check "dkms.conf: dkms builds zcopy.ko for every kernel" "$out/dkms.log" dkms_build
+
+# ---- packaging: make install into a scratch DESTDIR ----------------------
+# The userspace half as a package would install it (PREFIX=/usr), and a
+# third-party program (tests/pkg/hello.c) built against it through
+# pkg-config alone, shared and static (tests/pkg/build.sh). The guest runs
+# both programs (run.sh). The tree is listed in $out/pkg-install.log.
+pkg=$ZC_BUILD/pkg
+pkg_install() {
+	tests/pkg/build.sh "$pkg/root" "$pkg" || return 1
+	(cd "$pkg/root" && find . | sort)
+	local f
+	for f in usr/bin/zcopy usr/lib/libzcopy.so.$ZC_VERSION usr/lib/libzcopy.a \
+		usr/lib/pkgconfig/libzcopy.pc usr/include/zcopy.h usr/include/linux/zcopy.h \
+		usr/include/linux/zcopy_netlink.h usr/lib/udev/rules.d/60-zcopy.rules \
+		usr/share/doc/zcopy/modules-load.d/zcopy.conf \
+		usr/share/bash-completion/completions/zcopy usr/share/man/man1/zcopy.1 \
+		usr/share/man/man3/zc_sendfile.3 usr/share/man/man4/zcopy.4; do
+		[ -f "$pkg/root/$f" ] || { echo "missing: $f"; return 1; }
+	done
+	# The soname chain: libzcopy.so -> .so.1 -> .so.VERSION, whose
+	# DT_SONAME is libzcopy.so.1.
+	[ "$(readlink "$pkg/root/usr/lib/libzcopy.so")" = libzcopy.so.1 ] &&
+		[ "$(readlink "$pkg/root/usr/lib/libzcopy.so.1")" = "libzcopy.so.$ZC_VERSION" ] &&
+		readelf -d "$pkg/root/usr/lib/libzcopy.so.$ZC_VERSION" | grep -q 'SONAME.*\[libzcopy\.so\.1\]'
+}
+check "make install DESTDIR PREFIX=/usr: every file in place, soname links; hello.c built with pkg-config" \
+	"$out/pkg-install.log" pkg_install
+pkg_linked() {
+	# Shared: loads libzcopy.so.1. Static: libzcopy.a inside, so no
+	# libzcopy.so.1, and libmnl.so.0, which only pkg-config --static named.
+	readelf -d "$pkg/hello-shared" | grep -q 'NEEDED.*\[libzcopy\.so\.1\]' &&
+		! readelf -d "$pkg/hello-static" | grep -q 'libzcopy' &&
+		readelf -d "$pkg/hello-static" | grep -q 'NEEDED.*\[libmnl\.so\.0\]' &&
+		[ "$(LD_LIBRARY_PATH=$pkg/root/usr/lib "$pkg/hello-shared" --version)" = "$ZC_VERSION" ] &&
+		[ "$("$pkg/hello-static" --version)" = "$ZC_VERSION" ]
+}
+check "hello.c: shared build loads libzcopy.so.1, static build has libzcopy.a in it; both run" \
+	"$out/pkg-linked.log" pkg_linked
+# Each page renders without a warning (groff -ww: also bad requests and
+# escapes), and each other name of a call is a .so link man(1) follows.
+pkg_man() {
+	local p n bad=0 page
+	for p in "$pkg"/root/usr/share/man/man?/*; do
+		if head -n 1 "$p" | grep -q '^\.so '; then
+			n=${p##*/}
+			page=$(MANWIDTH=80 man -M "$pkg/root/usr/share/man" "${n##*.}" "${n%.*}" 2>&1) &&
+				grep -q "${n%.*}" <<<"$page" || { echo "$p: link not followed"; bad=1; }
+			continue
+		fi
+		if [ -n "$(groff -man -ww -z "$p" 2>&1)" ] ||
+			[ -n "$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$p" 2>&1 >/dev/null)" ]; then
+			echo "$p:"
+			groff -man -ww -z "$p"
+			bad=1
+		fi
+	done
+	return $bad
+}
+check "man pages render with man -l and groff -ww, no warnings; .so links resolve" \
+	"$out/pkg-man.log" pkg_man
+pkg_uninstall() {
+	make -s uninstall-userspace DESTDIR="$pkg/root" PREFIX=/usr || return 1
+	# Directories install made may stay (bin/, lib/: a system's own);
+	# no file or link may.
+	! find "$pkg/root" ! -type d | grep .
+}
+check "make uninstall DESTDIR: no file left" "$out/pkg-uninstall.log" pkg_uninstall
+# The module half, against each Debian kernel's headers, into a DESTDIR
+# of its own (modules_install, depmod -b), built in a copy of the sources.
+for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
+	pkg_module() {
+		local d=$out/modinst-$1 ko
+		rm -rf "$d"
+		mkdir -p "$d/src"
+		cp -r Makefile Kbuild dkms.conf kmod uapi "$d/src/"
+		make -s -C "$d/src" install-module KVER="$1" DESTDIR="$d/root" || return 1
+		ko=$(ls "$d/root/lib/modules/$1/updates/zcopy.ko"*) || return 1
+		grep "^updates/zcopy.ko" "$d/root/lib/modules/$1/modules.dep" || return 1
+		[ "$(modinfo -F version "$ko")" = "$ZC_VERSION" ] || return 1
+		make -s -C "$d/src" uninstall-module KVER="$1" DESTDIR="$d/root" || return 1
+		! ls "$d/root/lib/modules/$1/updates" 2>/dev/null | grep . &&
+			! grep zcopy "$d/root/lib/modules/$1/modules.dep"
+	}
+	check "make install-module DESTDIR for $kver: depmod -b lists it; uninstall-module removes it" \
+		"$out/modinst-$kver.log" pkg_module "$kver"
+done
 
 # The netlink family's YNL spec, with Linux 6.12's tools/net/ynl.
 check "ynl: uapi/zcopy.yaml valid against Linux 6.12's YNL schema for its protocol" "$out/ynl-schema.log" \

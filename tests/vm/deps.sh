@@ -12,14 +12,15 @@ set -eu
 # HTTP client for examples/zchttpd.c. python3-yaml and python3-jsonschema:
 # tests/ynl-check.sh runs the kernel's YNL tools on uapi/zcopy.yaml.
 # libmnl-dev: libzcopy speaks the module's generic netlink family through
-# libmnl.
+# libmnl. pkgconf, man-db, groff-base: tests/host.sh builds a program
+# against `make install`'s tree with pkg-config and renders the man pages.
 PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod gcc-multilib qemu-user
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs xfsprogs cpio gzip xz-utils
 dkms sparse clang-format liburing-dev libmnl-dev gnuplot-nox linux-perf curl
 linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev
-python3-yaml python3-jsonschema"
+python3-yaml python3-jsonschema pkgconf man-db groff-base"
 
 missing=""
 for p in $PKGS; do
