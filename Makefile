@@ -12,7 +12,8 @@
 #                   DESTDIR and PREFIX (/usr/local) as usual
 #   make uninstall  remove exactly what make install put
 #   make install-userspace / install-module / uninstall-*  each half alone
-#   make dkms-install  register the module with dkms instead
+#   make dkms-install  register the module with dkms instead (and
+#                   make dkms-uninstall)
 #
 # Everything built goes to build/, except the in-place module build
 # (zcopy.ko at the top, as kbuild does it).
@@ -56,7 +57,8 @@ USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/libzcop
 	     $(B)/tests/zcload
 
 .PHONY: all module userspace check bench bench-ab demo deps install install-module \
-	install-userspace uninstall uninstall-module uninstall-userspace dkms-install clean
+	install-userspace uninstall uninstall-module uninstall-userspace dkms-install \
+	dkms-uninstall install-dkms-src uninstall-dkms-src clean
 
 all: module userspace
 
@@ -246,12 +248,28 @@ uninstall-userspace:
 	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
 # dkms builds from /usr/src/zcopy-$(VERSION) for every installed kernel.
-dkms-install:
-	rm -rf /usr/src/zcopy-$(VERSION)
-	mkdir -p /usr/src/zcopy-$(VERSION)
-	cp -r Kbuild dkms.conf kmod uapi /usr/src/zcopy-$(VERSION)/
-	dkms add -m zcopy -v $(VERSION)
-	dkms install -m zcopy -v $(VERSION)
+# install-dkms-src puts that tree (with DESTDIR, for a package);
+# dkms-install then registers, builds and installs it for the running
+# kernel (KVER), dkms-uninstall undoes both.
+DKMS_SRC := $(DESTDIR)/usr/src/zcopy-$(VERSION)
+install-dkms-src:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/kmod/tests $(DKMS_SRC)/uapi/linux
+	install -m 0644 Kbuild dkms.conf $(DKMS_SRC)/
+	install -m 0644 kmod/*.c kmod/*.h $(DKMS_SRC)/kmod/
+	install -m 0644 kmod/tests/*.c $(DKMS_SRC)/kmod/tests/
+	install -m 0644 uapi/linux/*.h $(DKMS_SRC)/uapi/linux/
+
+uninstall-dkms-src:
+	rm -rf $(DKMS_SRC)
+
+dkms-install: install-dkms-src
+	dkms add zcopy/$(VERSION)
+	dkms install zcopy/$(VERSION) -k $(KVER)
+
+dkms-uninstall:
+	-dkms remove zcopy/$(VERSION) --all
+	$(MAKE) uninstall-dkms-src
 
 clean:
 	rm -rf $(B)

@@ -8,13 +8,16 @@
 #   clang-format            on userspace/, tests/ and examples/ C sources
 #   cc -Werror              userspace builds without a warning; compiles -m32
 #   tests/unit/t_lib32.c    libzcopy's offset limit, -m64 and -m32
-#   dkms build              dkms.conf builds the module for each kernel
+#   dkms install           from make install-dkms-src's /usr/src tree,
+#                           for each kernel; then removed again
 #   tests/ynl-check.sh      uapi/zcopy.yaml is a valid YNL spec, and
 #                           ynl-gen-c.py makes uapi/linux/zcopy_netlink.h
 #                           from it: the same names with the same values
 #   make install DESTDIR   the installed tree, hello.c built against it
 #                           with pkg-config (shared, static), the man
 #                           pages, make uninstall; the module's install
+#   one version             dkms.conf's, in modinfo, zc_version(), the CLI,
+#                           pkg-config, the man pages and CHANGELOG.md
 #   tests/bench/nostats.patch  still applies (make bench-ab's no-counting
 #                           build, README "What the counters cost")
 set -u
@@ -133,21 +136,51 @@ for v in "m32:32-bit off_t (t_lib32 -m32):-m32" \
 	esac
 done
 
-# dkms with trees of its own, so the check leaves /usr/src and
-# /var/lib/dkms untouched.
-dkms_build() {
-	local d=$out/dkms
-	rm -rf "$d"
-	mkdir -p "$d/src/zcopy-$ZC_VERSION" "$d/tree"
-	cp -r Kbuild dkms.conf kmod uapi "$d/src/zcopy-$ZC_VERSION/"
-	dkms add --sourcetree "$d/src" --dkmstree "$d/tree" -m zcopy -v "$ZC_VERSION" || return 1
+# ---- dkms, for real -------------------------------------------------------
+# As an operator would: make install-dkms-src puts the sources in
+# /usr/src/zcopy-VERSION, then dkms add, build and install for each
+# Debian kernel, into /var/lib/dkms and /lib/modules/KVER/updates/dkms.
+# The .ko dkms installed is kept in build/dkms/KVER/ for the guest, which
+# loads it after the suite (run.sh, ZC_DKMS_KO from check.sh); then dkms
+# remove --all and the source tree go, so the machine is as before. Any
+# zcopy of this version registered before (an earlier run that died) is
+# removed first. System-wide: needs root, and one run at a time.
+dkms_real() {
+	local kver ko
+	rm -rf "$ZC_BUILD/dkms"
+	dkms remove "zcopy/$ZC_VERSION" --all >/dev/null 2>&1
+	make -s uninstall-dkms-src
+	make -s install-dkms-src || return 1
+	dkms add "zcopy/$ZC_VERSION" || return 1
 	for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
-		dkms build --sourcetree "$d/src" --dkmstree "$d/tree" -m zcopy \
-			-v "$ZC_VERSION" -k "$kver" || return 1
-		ls "$d/tree/zcopy/$ZC_VERSION/$kver/x86_64/module/zcopy.ko"* || return 1
+		dkms build "zcopy/$ZC_VERSION" -k "$kver" || return 1
+		dkms install "zcopy/$ZC_VERSION" -k "$kver" || return 1
+		ko=$(ls "/lib/modules/$kver/updates/dkms/zcopy.ko"*) || return 1
+		modinfo -k "$kver" zcopy | grep -E '^(filename|version):'
+		# modprobe's choice for this kernel is dkms's module.
+		[ "$(modinfo -k "$kver" -F filename zcopy)" = "$ko" ] || return 1
+		[ "$(modinfo -F version "$ko")" = "$ZC_VERSION" ] || return 1
+		mkdir -p "$ZC_BUILD/dkms/$kver"
+		cp "$ko" "$ZC_BUILD/dkms/$kver/"
+	done
+	dkms status zcopy
+}
+dkms_clean() {
+	local kver
+	dkms remove "zcopy/$ZC_VERSION" --all || return 1
+	make -s uninstall-dkms-src || return 1
+	! dkms status zcopy | grep . || return 1
+	for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
+		! ls "/lib/modules/$kver/updates/dkms/zcopy.ko"* 2>/dev/null || return 1
 	done
 }
-check "dkms.conf: dkms builds zcopy.ko for every kernel" "$out/dkms.log" dkms_build
+if [ "$(id -u)" = 0 ]; then
+	check "dkms add, build, install from /usr/src/zcopy-$ZC_VERSION for every kernel; modinfo finds it" \
+		"$out/dkms.log" dkms_real
+	check "dkms remove --all and make uninstall-dkms-src leave no trace" "$out/dkms-clean.log" dkms_clean
+else
+	echo "ok - dkms install for every kernel # SKIP not root (dkms writes /usr/src, /var/lib/dkms)"
+fi
 
 # ---- packaging: make install into a scratch DESTDIR ----------------------
 # The userspace half as a package would install it (PREFIX=/usr), and a
@@ -234,6 +267,34 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	check "make install-module DESTDIR for $kver: depmod -b lists it; uninstall-module removes it" \
 		"$out/modinst-$kver.log" pkg_module "$kver"
 done
+
+# ---- one version everywhere ---------------------------------------------
+# dkms.conf writes it; each thing that reports it must agree: the module
+# (modinfo, of each sparse build above), the library (zc_version(), by
+# hello.c), the CLI, libzcopy.pc, the man pages' footers and CHANGELOG.md's
+# first version heading (below "Unreleased").
+versions() {
+	local v=$ZC_VERSION bad=0 kver f got
+	say() {
+		echo "$1: $2"
+		[ "$2" = "$v" ] || bad=1
+	}
+	echo "dkms.conf: $v"
+	for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
+		say "modinfo ($kver)" "$(modinfo -F version "$out/sparse-$kver/zcopy.ko")"
+	done
+	say "zc_version() (hello-static)" "$("$pkg/hello-static" --version)"
+	got=$(LD_LIBRARY_PATH=$ZC_BUILD/lib "$ZC_BUILD/bin/zcopy" --version)
+	[ "$got" = "zcopy $v (libzcopy $v)" ] && say "zcopy --version" "$v" || say "zcopy --version" "$got"
+	say "pkg-config --modversion" "$(PKG_CONFIG_PATH=$ZC_BUILD/lib pkg-config --modversion libzcopy)"
+	for f in docs/man/*.[0-9]; do
+		say "$f" "$(sed -n 's/^\.TH .*"zcopy \([^"]*\)".*/\1/p' "$f")"
+	done
+	say CHANGELOG.md "$(sed -n 's/^## \([0-9][^ ]*\).*/\1/p' CHANGELOG.md | head -n 1)"
+	return $bad
+}
+check "one version ($ZC_VERSION): modinfo, zc_version(), zcopy --version, pkg-config, man pages, CHANGELOG.md" \
+	"$out/versions.log" versions
 
 # The netlink family's YNL spec, with Linux 6.12's tools/net/ynl.
 check "ynl: uapi/zcopy.yaml valid against Linux 6.12's YNL schema for its protocol" "$out/ynl-schema.log" \

@@ -741,6 +741,28 @@ check "zchttpd: used zc_sendv(), no fallback" sh -c '! grep -q "falling back" /t
 rm -f $W/f67108864.bin /tmp/http.body /tmp/http.want
 echo "# zchttpd tests: $(($(date +%s) - t0)) s"
 
+# ---- a third-party program, built with pkg-config (tests/pkg) -----------
+# tests/pkg/hello.c, built by tests/pkg/build.sh against `make install
+# DESTDIR=...`'s tree: hello-shared loads libzcopy.so.1, hello-static
+# has libzcopy.a linked in. Each sends /tmp/cli.bin with zc_sendfile()
+# and reads the bytes_zc counter through netlink.
+# hello_case NAME PROGRAM PORT: the sink gets the file's bytes, and the
+# program says it sent all of them, with libzcopy's version.
+hello_case() {
+	start_sink "$3"
+	"$2" /tmp/cli.bin 127.0.0.1 "$3" >/tmp/hello.out 2>&1
+	rc=$?
+	wait $sink
+	if [ $rc = 0 ] && cmp -s /tmp/cli.out /tmp/cli.bin &&
+		grep -q "^hello: libzcopy $ZC_VERSION sent 3000001 bytes; bytes_zc: [1-9]" /tmp/hello.out; then
+		ok "$1"
+	else
+		notok "$1 (exit $rc: $(cat /tmp/hello.out))"
+	fi
+}
+hello_case "hello.c built with pkg-config --libs (libzcopy.so.1) sends a file" /zc/hello-shared 9040
+hello_case "hello.c built with pkg-config --static (libzcopy.a) sends a file" /zc/hello-static 9041
+
 # ---- unload --------------------------------------------------------------
 kill $PEER 2>/dev/null
 check "umount /mnt/fuse" umount /mnt/fuse
@@ -757,6 +779,19 @@ fallback() {
 check "zchttpd without the module falls back, says so once, serves the same bytes" fallback
 kill -TERM $httpd
 wait $httpd
+
+# ---- the module dkms installed (ZC_DKMS_KO) ------------------------------
+# tests/host.sh ran dkms add, build and install for this kernel from the
+# source tree make install-dkms-src put in /usr/src; the harness put the
+# .ko dkms installed under /lib/modules/KVER/updates/dkms here. Load it
+# instead of the suite's own build and send a file through it.
+if [ -f /zc/dkms/zcopy.ko ]; then
+	check "insmod the zcopy.ko dkms installed" insmod /zc/dkms/zcopy.ko
+	check "the dkms module's version is $ZC_VERSION" \
+		test "$(cat /sys/module/zcopy/version 2>/dev/null)" = "$ZC_VERSION"
+	hello_case "hello-static sends a file through the dkms module" /zc/hello-static 9042
+	check "rmmod the dkms module" rmmod zcopy
+fi
 
 # ---- debug kernels: kmemleak ---------------------------------------------
 # kmemleak reports an object only once it is 5 s old and was found

@@ -155,6 +155,24 @@ build_initramfs() {
 	cp "$ZC_BUILD/tests/zcbench" "$root/zc/zcbench"
 	cp "$ZC_BUILD/tests/zcload" "$root/zc/zcload"
 	cp "$kodir"/*.ko "$root/zc/"
+	# The third-party program of tests/pkg, built against make install's
+	# tree by tests/host.sh (here, if it has not run): shared and static.
+	if [ ! -x "$ZC_BUILD/pkg/hello-shared" ] || [ ! -x "$ZC_BUILD/pkg/hello-static" ]; then
+		"$ZC_TOP/tests/pkg/build.sh" "$ZC_BUILD/pkg/root" "$ZC_BUILD/pkg" >/dev/null 2>&1 ||
+			return 1
+	fi
+	cp "$ZC_BUILD/pkg/hello-shared" "$ZC_BUILD/pkg/hello-static" "$root/zc/"
+	copy_elf "$root" "$ZC_BUILD/pkg/hello-static"
+	# ZC_DKMS_KO: a zcopy.ko dkms installed (check.sh), loaded by run.sh
+	# after the suite's own; decompressed, as the guest's insmod needs.
+	if [ -n "${ZC_DKMS_KO:-}" ]; then
+		mkdir -p "$root/zc/dkms"
+		case $ZC_DKMS_KO in
+		*.xz) xz -dc "$ZC_DKMS_KO" ;;
+		*.zst) zstd -dc "$ZC_DKMS_KO" ;;
+		*) cat "$ZC_DKMS_KO" ;;
+		esac >"$root/zc/dkms/zcopy.ko" || return 1
+	fi
 	# ZC_EXTRA_BINS: more host programs for the guest, in /usr/bin (perf,
 	# for make bench with ZC_BENCH_PERF).
 	for f in ${ZC_EXTRA_BINS:-}; do
