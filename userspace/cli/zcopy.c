@@ -49,7 +49,7 @@ enum { EXIT_USAGE = 2 };
 
 static const char usage_text[] =
 	"Usage: zcopy send [--offset N] [--count N] [--nodiskio] [--readahead N] [--quiet]\n"
-	"                  FILE HOST:PORT\n"
+	"                  [--json] [--progress | --no-progress] FILE HOST:PORT\n"
 	"       zcopy stats [--json] [--reset]\n"
 	"       zcopy monitor [--json] [--count N]\n"
 	"       zcopy config [--events-rate N] [--events-burst N]\n"
@@ -69,6 +69,10 @@ static const char usage_text[] =
 	"  --readahead N read N bytes ahead past the request when a call has to\n"
 	"                read (default 0: the file's own readahead)\n"
 	"  --quiet       print nothing on success\n"
+	"  --json        print the result as one JSON object on stdout instead\n"
+	"  --progress    show bytes, rate and time left on stderr as it goes;\n"
+	"                the default when stderr is a terminal and the file is\n"
+	"                64 MiB or more (--no-progress: never)\n"
 	"  N takes a K, M or G suffix (powers of 1024).\n"
 	"\n"
 	"stats: print the counters of this network namespace, one per line\n"
@@ -182,7 +186,7 @@ static int tcp_connect(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		fprintf(stderr, "zcopy: connect to %s port %s: %s\n", host, port, strerror(saved));
+		fprintf(stderr, "zcopy: %s:%s: %s\n", host, port, strerror(saved));
 	return fd;
 }
 
@@ -229,6 +233,51 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void json_string(const char *s);
+
+/* A size for people: "812.3 MiB". */
+static const char *human(double v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+/*
+ * The progress line of zcopy send, redrawn in place (\r) at most four
+ * times a second: bytes sent of the total, the rate so far, and the time
+ * left at that rate.
+ */
+static void progress(uint64_t sent, uint64_t total, double t0, double *last, int final)
+{
+	char a[32], b[32], c[32], eta[32] = "";
+	double t = now(), rate;
+
+	if (!final && t - *last < 0.25)
+		return;
+	*last = t;
+	rate = t > t0 ? sent / (t - t0) : 0;
+	if (rate > 0 && total > sent) {
+		unsigned long long left = (unsigned long long)((total - sent) / rate + 0.5);
+
+		snprintf(eta, sizeof(eta), ", %llu:%02llu left", left / 60, left % 60);
+	}
+	fprintf(stderr, "\rzcopy: %s of %s (%u%%), %s/s%s\033[K%s", human(sent, a, sizeof(a)),
+		human(total, b, sizeof(b)), total ? (unsigned int)(sent * 100 / total) : 100,
+		human(rate, c, sizeof(c)), eta, final ? "\n" : "");
+}
+
+/* A progress line pays for a call per redraw: calls of 16 MiB then. */
+#define PROGRESS_CALL (16U << 20)
+/* The default shows progress for files of this size and more. */
+#define PROGRESS_MIN (64ULL << 20)
+
 static int cmd_send(int argc, char **argv)
 {
 	static const struct option opts[] = { { "offset", required_argument, NULL, 'o' },
@@ -236,8 +285,13 @@ static int cmd_send(int argc, char **argv)
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "nodiskio", no_argument, NULL, 'n' },
 					      { "readahead", required_argument, NULL, 'r' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "progress", no_argument, NULL, 'P' },
+					      { "no-progress", no_argument, NULL, 'N' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
+	int json = 0, show = -1; /* show: -1 on a terminal for a large file */
+	double last = 0;
 	uint64_t offset = 0, count = 0, size = 0, sent = 0, zc = 0, readahead = 0, disk_stops = 0;
 	unsigned int flags = ZCOPY_SEND_NOSIGNAL | ZC_SEND_EXT;
 	int have_count = 0, quiet = 0, opt, known, closed, in = -1, sock = -1, ret = 1;
@@ -248,8 +302,17 @@ static int cmd_send(int argc, char **argv)
 	double t0, dt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:c:qnr:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:c:qnr:jh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'P':
+			show = 1;
+			break;
+		case 'N':
+			show = 0;
+			break;
 		case 'n':
 			flags |= ZCOPY_SEND_NODISKIO;
 			break;
@@ -308,12 +371,18 @@ static int cmd_send(int argc, char **argv)
 	sock = tcp_connect(host, port);
 	if (sock < 0)
 		goto out;
+	/* Unknown size (procfs, ...): nothing to show progress against. */
+	if (show < 0)
+		show = !quiet && !json && isatty(STDERR_FILENO) && count >= PROGRESS_MIN;
+	if (count == UINT64_MAX)
+		show = 0;
 
 	t0 = now();
 	off = (off_t)offset;
 	while (sent < count) {
 		struct zc_stats zs = { .readahead = readahead };
-		size_t want = count - sent < CALL_MAX ? (size_t)(count - sent) : CALL_MAX;
+		size_t most = show ? PROGRESS_CALL : CALL_MAX;
+		size_t want = count - sent < most ? (size_t)(count - sent) : most;
 		ssize_t n = zc_sendfile_ex(sock, in, &off, want, flags, &zs);
 
 		if (zs.stop == ZCOPY_STOP_DISK) {
@@ -326,22 +395,29 @@ static int cmd_send(int argc, char **argv)
 		if (n < 0) {
 			if (errno == EINTR || (errno == EBUSY && zs.stop == ZCOPY_STOP_DISK))
 				continue;
-			fprintf(stderr, "zcopy: send after %" PRIu64 " bytes: %s\n", sent,
-				strerror(errno));
+			if (show)
+				fputc('\n', stderr);
+			fprintf(stderr, "zcopy: sending %s to %s:%s after %" PRIu64 " bytes: %s\n",
+				file, host, port, sent, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break; /* end of file */
 		sent += (uint64_t)n;
 		zc += zs.zc_bytes;
+		if (show)
+			progress(sent, count, t0, &last, 0);
 	}
+	if (show)
+		progress(sent, count, t0, &last, 1);
 	dt = now() - t0;
 	closed = shutdown(sock, SHUT_WR);
 	if (close(sock) < 0)
 		closed = -1;
 	sock = -1;
 	if (closed < 0) {
-		fprintf(stderr, "zcopy: closing the connection: %s\n", strerror(errno));
+		fprintf(stderr, "zcopy: closing the connection to %s:%s: %s\n", host, port,
+			strerror(errno));
 		goto out;
 	}
 	if (!known && !sent && past_end(in, offset)) {
@@ -353,6 +429,19 @@ static int cmd_send(int argc, char **argv)
 		fprintf(stderr, "zcopy: %s ended after %" PRIu64 " of %" PRIu64 " bytes\n", file,
 			sent, count);
 		goto out;
+	}
+	if (json) {
+		printf("{\"file\": ");
+		json_string(file);
+		printf(", \"host\": ");
+		json_string(host);
+		printf(", \"port\": ");
+		json_string(port);
+		printf(", \"offset\": %" PRIu64 ", \"sent\": %" PRIu64 ", \"zc_bytes\": %" PRIu64
+		       ", \"copied_bytes\": %" PRIu64
+		       ", \"seconds\": %.6f, \"disk_stops\": %" PRIu64 "}\n",
+		       offset, sent, zc, sent - zc, dt, disk_stops);
+		quiet = 1;
 	}
 	if (!quiet)
 		fprintf(stderr,
