@@ -434,6 +434,42 @@ fails_with() {
 	echo "# exit $rc, printed: $(cat /tmp/cli.err)"
 	return 1
 }
+# Errors: one line naming what failed and why.
+check "zcopy send to a closed port: one line naming the address and the reason" fails_with \
+	'zcopy: 127.0.0.1:9: Connection refused' zcopy send /tmp/cli.bin 127.0.0.1:9
+check "zcopy send of a missing file: one line naming it and the reason" fails_with \
+	'zcopy: /nonexistent: No such file or directory' zcopy send /nonexistent 127.0.0.1:9
+for c in send stats monitor config; do
+	check "zcopy $c --help exits 0 and prints the usage" sh -c \
+		"zcopy $c --help | grep -q '^Usage: zcopy send'"
+done
+# --json: one object on stdout, nothing on stderr.
+start_sink 9043
+zcopy send --json /tmp/cli.bin 127.0.0.1:9043 >/tmp/cli.json 2>/tmp/cli.err
+rc=$?
+wait $sink
+check "zcopy send --json: one object with the bytes, nothing on stderr" sh -c \
+	"[ $rc = 0 ] && [ ! -s /tmp/cli.err ] && [ \$(wc -l </tmp/cli.json) = 1 ] &&
+	grep -q '^{\"file\": \"/tmp/cli.bin\", \"host\": \"127.0.0.1\", \"port\": \"9043\", \"offset\": 0, \"sent\": 3000001, \"zc_bytes\": 3000001, \"copied_bytes\": 0, \"seconds\": [0-9.]*, \"disk_stops\": 0}\$' /tmp/cli.json &&
+	cmp -s /tmp/cli.out /tmp/cli.bin"
+# Progress: on a terminal for 64 MiB and more; here stderr is a file, so
+# a 64 MiB send prints only its summary, and --progress forces the line.
+truncate -s 64M /tmp/cli.64m
+start_sink 9044
+zcopy send /tmp/cli.64m 127.0.0.1:9044 2>/tmp/cli.err
+rc=$?
+wait $sink
+check "zcopy send of 64 MiB to a pipe: the summary only, no progress line" sh -c \
+	"[ $rc = 0 ] && [ \$(wc -l </tmp/cli.err) = 1 ] && ! grep -q \"\$(printf '\\r')\" /tmp/cli.err &&
+	grep -q '^zcopy: sent 67108864 bytes' /tmp/cli.err"
+rm -f /tmp/cli.64m /tmp/cli.out
+start_sink 9045
+zcopy send --progress /tmp/cli.bin 127.0.0.1:9045 2>/tmp/cli.err
+rc=$?
+wait $sink
+check "zcopy send --progress: bytes of total, rate and 100% at the end" sh -c \
+	"[ $rc = 0 ] && tr '\\r' '\\n' </tmp/cli.err | grep -q '^zcopy: 2.9 MiB of 2.9 MiB (100%), [0-9.]* [KMG]*i*B/s' &&
+	cmp -s /tmp/cli.out /tmp/cli.bin"
 check "zcopy send --offset past end of file exits 1, saying so" fails_with \
 	'zcopy: /tmp/cli.bin: offset 3000002 is past the end of the file (3000001 bytes)' \
 	zcopy send --offset 3000002 /tmp/cli.bin 127.0.0.1:9
