@@ -4,10 +4,11 @@
 # "host: N passed, N failed".
 #
 #   checkpatch.pl --strict  on kmod/ and uapi/ (from Debian's linux-source)
-#   sparse                  on the module, against each kernel's headers
+#   sparse, W=1             on the module, against each kernel's headers
 #   clang-format            on userspace/, tests/ and examples/ C sources
 #   cc -Werror              userspace builds without a warning; compiles -m32
 #   tests/unit/t_lib32.c    libzcopy's offset limit, -m64 and -m32
+#   ASan, UBSan             t_lib32 and the CLI's no-module paths
 #   dkms install           from make install-dkms-src's /usr/src tree,
 #                           for each kernel; then removed again
 #   tests/ynl-check.sh      uapi/zcopy.yaml is a valid YNL spec, and
@@ -64,14 +65,18 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 		rm -rf "$dir"
 		mkdir -p "$dir"
 		cp -r Kbuild dkms.conf kmod uapi "$dir/"
-		make -C "/lib/modules/$1/build" M="$dir" C=2 CHECK=sparse modules >"$dir/log" 2>&1 || {
+		# W=1: the kernel's extra warnings (missing prototypes and
+		# declarations, unused but set variables, ...), in the same
+		# build as sparse. The guest
+		# build (lib.sh) is without W=1; this is where W=1 is kept.
+		make -C "/lib/modules/$1/build" M="$dir" C=2 CHECK=sparse W=1 modules >"$dir/log" 2>&1 || {
 			cat "$dir/log"
 			return 1
 		}
-		# sparse prints its findings as file:line:col: warning/error.
+		# sparse and the compiler print file:line:col: warning/error.
 		! grep -E ': (warning|error):' "$dir/log"
 	}
-	check "sparse: module clean against $kver" "$out/sparse-$kver.log" sparse_build "$kver"
+	check "sparse and W=1: module clean against $kver" "$out/sparse-$kver.log" sparse_build "$kver"
 done
 
 fmt() {
@@ -135,6 +140,55 @@ for v in "m32:32-bit off_t (t_lib32 -m32):-m32" \
 	*) check "libzcopy offset limit, $what" "$out/t_lib32-$tag.log" t_lib32 "$tag" "$run32" $flags ;;
 	esac
 done
+
+# ---- ASan and UBSan --------------------------------------------------------
+# The library, the CLI and t_lib32 built with -fsanitize=address,undefined
+# (any finding aborts), and run where no module is needed: t_lib32 (the
+# library against a model of the ioctl), and the CLI's help, usage errors
+# and failures without a module (/dev/zcopy missing: the ioctl path's
+# open; stats: libmnl's netlink path to a missing family). The guest's
+# programs are not run under ASan: see README.
+san() {
+	local d=$out/asan f
+	local cfl="-std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
+		-fno-sanitize-recover=all -Wall -Wextra -Werror -Iuapi -Iuserspace/lib"
+	rm -rf "$d"
+	mkdir -p "$d"
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+	# shellcheck disable=SC2086 # cfl is a list
+	cc $cfl -fPIC -shared -fvisibility=hidden -DZCOPY_LIB_VERSION="\"$ZC_VERSION\"" \
+		-Wl,-soname,libzcopy.so.1 -o "$d/libzcopy.so.1" userspace/lib/zcopy.c \
+		userspace/lib/zcopy_nl.c -lmnl || return 1
+	# shellcheck disable=SC2086
+	cc $cfl -DZCOPY_CLI_VERSION="\"$ZC_VERSION\"" -o "$d/zcopy" userspace/cli/zcopy.c \
+		"$d/libzcopy.so.1" || return 1
+	# shellcheck disable=SC2086
+	cc $cfl -o "$d/t_lib32" tests/unit/t_lib32.c userspace/lib/zcopy.c \
+		-Wl,--wrap=open,--wrap=open64,--wrap=ioctl || return 1
+	"$d/t_lib32" || return 1
+	z() { LD_LIBRARY_PATH=$d "$d/zcopy" "$@"; }
+	# run WANT-STATUS ARGS...: the CLI exits so, and no sanitizer spoke.
+	run() {
+		local want=$1 rc
+		shift
+		z "$@" >"$d/out" 2>&1
+		rc=$?
+		cat "$d/out"
+		[ $rc = "$want" ] && ! grep -qE 'Sanitizer|runtime error' "$d/out" ||
+			{ echo "^ zcopy $*: exit $rc, want $want"; return 1; }
+	}
+	run 0 --help && run 0 --version && run 2 && run 2 bogus &&
+		run 0 send --help && run 0 stats --help && run 0 monitor --help && run 0 config --help &&
+		run 2 send && run 2 send --count 12Q x 127.0.0.1:9 && run 2 send x ::1:80 &&
+		run 2 send --bogus x 127.0.0.1:9 && run 1 send /nonexistent 127.0.0.1:9 &&
+		run 1 send --offset 1G /etc/hostname 127.0.0.1:9 &&
+		run 1 send --json /etc/hostname 127.0.0.1:9 &&
+		run 2 stats extra && run 2 config --events-rate 0
+	[ -e /dev/zcopy ] || { run 1 send /etc/hostname 127.0.0.1:9 && run 1 stats &&
+		run 1 monitor --count 1 && run 1 config; }
+}
+check "ASan+UBSan: t_lib32, and the CLI's help, usage errors and failures without a module" \
+	"$out/asan.log" san
 
 # ---- dkms, for real -------------------------------------------------------
 # As an operator would: make install-dkms-src puts the sources in
