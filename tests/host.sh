@@ -19,6 +19,8 @@
 #                           pages, make uninstall; the module's install
 #   one version             dkms.conf's, in modinfo, zc_version(), the CLI,
 #                           pkg-config, the man pages and CHANGELOG.md
+#   docs/                   the figure, the links to functions, the
+#                           exercises' patches, the commands of the docs
 #   tests/bench/nostats.patch  still applies (make bench-ab's no-counting
 #                           build, README "What the counters cost")
 set -u
@@ -349,6 +351,45 @@ versions() {
 }
 check "one version ($ZC_VERSION): modinfo, zc_version(), zcopy --version, pkg-config, man pages, CHANGELOG.md" \
 	"$out/versions.log" versions
+
+# ---- the docs (docs/how-it-works.md, docs/exercises.md) -----------------
+# The figure is what docs/diagram.py draws; every function a doc links to
+# is defined in the file it links to; the exercises' patches apply; the
+# blocks marked "tested: host" run from the top of the tree (those marked
+# "tested: guest" are run by the guest, run.sh).
+docs_check() {
+	local bad=0 f fn md b
+	python3 docs/diagram.py "$out/page-journey.svg" || return 1
+	cmp docs/page-journey.svg "$out/page-journey.svg" || { echo "docs/page-journey.svg is stale"; bad=1; }
+	for md in docs/*.md; do
+		# [`name()`](../PATH): name( must begin a line of PATH, after
+		# its return type, as the kernel's style defines functions.
+		grep -o '\[`[a-z_0-9]*()`\](\.\./[^)]*)' "$md" | sed 's/\[`\(.*\)()`\](\.\.\/\(.*\))/\1 \2/' |
+			while read -r fn f; do
+				grep -qE "^[A-Za-z].*[ *]$fn\(" "$f" || { echo "$md: $fn() is not defined in $f"; exit 1; }
+				echo "$md: $fn() in $f"
+			done || bad=1
+	done
+	for f in docs/exercises/*.patch; do
+		git apply --check "$f" || { echo "$f no longer applies"; bad=1; }
+	done
+	for md in docs/*.md; do
+		awk '/^<!-- tested: host -->$/ { want = 1; next }
+			want && /^```sh$/ { inb = 1; want = 0; next }
+			inb && /^```$/ { inb = 0; print "#--"; next }
+			inb { print }
+			{ want = 0 }' "$md" >"$out/docblocks.sh"
+		while IFS= read -r b; do
+			[ "$b" = "#--" ] && continue
+			echo "$md: \$ $b"
+			(bash -ec "$b") || { echo "$md: failed: $b"; bad=1; }
+		done <"$out/docblocks.sh"
+	done
+	git diff --quiet docs/page-journey.svg || { echo "a doc's command changed docs/page-journey.svg"; bad=1; }
+	return $bad
+}
+check "docs: the SVG is diagram.py's, linked functions exist, exercise patches apply, host blocks run" \
+	"$out/docs.log" docs_check
 
 # The netlink family's YNL spec, with Linux 6.12's tools/net/ynl.
 check "ynl: uapi/zcopy.yaml valid against Linux 6.12's YNL schema for its protocol" "$out/ynl-schema.log" \

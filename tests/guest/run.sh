@@ -584,6 +584,38 @@ monitor_term() {
 }
 check "zcopy monitor exits 0 on SIGTERM" monitor_term
 
+# ---- the docs' commands (docs/*.md, blocks marked "tested: guest") -------
+# Each ```sh block after a <!-- tested: guest --> line is run as written,
+# with sh -e (60 s at most), a receiver on port 9013 when the block sends,
+# and /tmp/cli.bin; it must succeed, and the receiver get the file.
+n=0
+for md in /zc/docs/*.md; do
+	awk -v base="/tmp/docblock-${md##*/}" '
+		/^<!-- tested: guest -->$/ { want = 1; next }
+		want && /^```sh$/ { n++; inb = 1; want = 0; next }
+		inb && /^```$/ { inb = 0; next }
+		inb { print > (base "." n ".sh") }
+		{ want = 0 }' "$md"
+done
+for b in /tmp/docblock-*.sh; do
+	[ -e "$b" ] || continue
+	n=$((n + 1))
+	name="docs: ${b#/tmp/docblock-}"
+	sends=0
+	grep -q 'zcopy send' "$b" && sends=1 && start_sink 9013
+	timeout 60 sh -e "$b" >/tmp/docblock.out 2>&1
+	rc=$?
+	[ $sends = 1 ] && wait $sink
+	sed 's/^/# /' /tmp/docblock.out | tail -n 5
+	if [ $rc = 0 ] && { [ $sends = 0 ] || cmp -s /tmp/cli.out /tmp/cli.bin; }; then
+		ok "$name ($(head -n 1 "$b"))"
+	else
+		notok "$name ($(head -n 1 "$b"): exit $rc)"
+	fi
+	rm -f "$b"
+done
+check "docs: the blocks marked 'tested: guest' were found and run ($n)" test $n -ge 3
+
 # ---- examples/zcnotify.c: rewrite each chunk as soon as its notice comes --
 # 16 notified chunks to a slow loopback receiver; each chunk is rewritten
 # when its notice arrives, and the receiver must still get only old bytes.

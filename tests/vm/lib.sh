@@ -189,6 +189,9 @@ build_initramfs() {
 	add_modules "$moddir" "$root" virtio_pci virtio_blk || return 1
 
 	cp "$ZC_TOP"/tests/guest/*.sh "$ZC_TOP"/tests/bench/guest/*.sh "$root/zc/"
+	# The docs, whose commands run.sh runs as written.
+	mkdir -p "$root/zc/docs"
+	cp "$ZC_TOP"/docs/*.md "$root/zc/docs/"
 	cp "$ZC_TOP/tests/guest/init.sh" "$root/init"
 	chmod +x "$root/init" "$root"/zc/*.sh
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$root/etc/hosts"
