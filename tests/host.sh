@@ -297,6 +297,21 @@ pkg_man() {
 }
 check "man pages render with man -l and groff -ww, no warnings; .so links resolve" \
 	"$out/pkg-man.log" pkg_man
+# The completion, as bash calls it: words so far, the index of the word
+# being completed; what it offers in COMPREPLY.
+pkg_completion() {
+	bash -c '
+		. "$1"
+		offer() { COMP_WORDS=($1); COMP_CWORD=$2; COMPREPLY=(); _zcopy; echo "${COMPREPLY[*]}"; }
+		[ "$(offer "zcopy se" 1)" = send ] &&
+			[ "$(offer "zcopy send --js" 2)" = --json ] &&
+			[ "$(offer "zcopy stats --" 2)" = "--json --reset --help" ] &&
+			[ -z "$(offer "zcopy send --count x" 3)" ] &&
+			complete -p zcopy | grep -q "_zcopy"
+	' _ "$pkg/root/usr/share/bash-completion/completions/zcopy"
+}
+check "bash completion: commands, options per command, nothing after --count" \
+	"$out/pkg-completion.log" pkg_completion
 pkg_uninstall() {
 	make -s uninstall-userspace DESTDIR="$pkg/root" PREFIX=/usr || return 1
 	# Directories install made may stay (bin/, lib/: a system's own);
