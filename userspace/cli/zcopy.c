@@ -101,6 +101,15 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/*
+ * An option getopt_long() refused (opterr is 0: one line, ours): unknown,
+ * or missing its value. It is the word before optind.
+ */
+static int bad_option(char **argv)
+{
+	return usage_error("bad option '%s' (unknown, or missing its value)", argv[optind - 1]);
+}
+
 /* Parse a byte count with an optional K/M/G suffix. */
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -336,7 +345,7 @@ static int cmd_send(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("%s", "bad option");
+			return bad_option(argv);
 		}
 	}
 	if (argc - optind != 2)
@@ -577,7 +586,7 @@ static int cmd_stats(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("%s", "bad option");
+			return bad_option(argv);
 		}
 	}
 	if (optind != argc)
@@ -741,7 +750,7 @@ static int cmd_monitor(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("%s", "bad option");
+			return bad_option(argv);
 		}
 	}
 	if (optind != argc)
@@ -800,7 +809,7 @@ static int cmd_config(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("%s", "bad option");
+			return bad_option(argv);
 		}
 	}
 	if (optind != argc)
@@ -817,6 +826,7 @@ static int cmd_config(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	opterr = 0;
 	if (argc < 2)
 		return usage_error("%s", "no command");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
