@@ -182,7 +182,11 @@ san() {
 	run 0 --help && run 0 --version && run 2 && run 2 bogus &&
 		run 0 send --help && run 0 stats --help && run 0 monitor --help && run 0 config --help &&
 		run 2 send && run 2 send --count 12Q x 127.0.0.1:9 && run 2 send x ::1:80 &&
-		run 2 send --bogus x 127.0.0.1:9 && run 1 send /nonexistent 127.0.0.1:9 &&
+		run 2 send --bogus x 127.0.0.1:9 &&
+		[ "$(cat "$d/out")" = "zcopy: bad option '--bogus' (unknown, or missing its value)
+Try 'zcopy --help'." ] &&
+		run 1 send /nonexistent 127.0.0.1:9 &&
+		[ "$(cat "$d/out")" = "zcopy: /nonexistent: No such file or directory" ] &&
 		run 1 send --offset 1G /etc/hostname 127.0.0.1:9 &&
 		run 1 send --json /etc/hostname 127.0.0.1:9 &&
 		run 2 stats extra && run 2 config --events-rate 0
