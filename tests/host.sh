@@ -297,9 +297,13 @@ pkg_man() {
 			bad=1
 		fi
 	done
+	# Every call <zcopy.h> declares has its page (or link).
+	for n in $(sed -n 's/^[a-z].*[ *]\(zc_[a-z_0-9]*\)(.*/\1/p' userspace/lib/zcopy.h); do
+		[ -f "$pkg/root/usr/share/man/man3/$n.3" ] || { echo "no man page for $n()"; bad=1; }
+	done
 	return $bad
 }
-check "man pages render with man -l and groff -ww, no warnings; .so links resolve" \
+check "man pages render with man -l and groff -ww, no warnings; .so links resolve; every call has one" \
 	"$out/pkg-man.log" pkg_man
 # The completion, as bash calls it: words so far, the index of the word
 # being completed; what it offers in COMPREPLY.
