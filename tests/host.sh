@@ -207,7 +207,6 @@ check "ASan+UBSan: t_lib32, and the CLI's help, usage errors and failures withou
 # removed first. System-wide: needs root, and one run at a time.
 dkms_real() {
 	local kver ko
-	rm -rf "$ZC_BUILD/dkms"
 	dkms remove "zcopy/$ZC_VERSION" --all >/dev/null 2>&1
 	make -s uninstall-dkms-src
 	make -s install-dkms-src || return 1
@@ -234,6 +233,8 @@ dkms_clean() {
 		! ls "/lib/modules/$kver/updates/dkms/zcopy.ko"* 2>/dev/null || return 1
 	done
 }
+# No module from an earlier run may pass for this one's.
+rm -rf "$ZC_BUILD/dkms"
 if [ "$(id -u)" = 0 ]; then
 	check "dkms add, build, install from /usr/src/zcopy-$ZC_VERSION for every kernel; modinfo finds it" \
 		"$out/dkms.log" dkms_real
