@@ -7,7 +7,7 @@
 # what this script draws.
 import sys
 
-BOX_W, BOX_H, GAP = 118, 44, 46
+BOX_W, BOX_H, GAP = 118, 44, 64
 LEFT, TOP, ROW_H = 20, 70, 150
 COLS = ["disk", "page cache", "user buffer", "socket buffer", "NIC"]
 KERNEL = {"page cache", "socket buffer"}
@@ -30,7 +30,7 @@ ROWS = [
       ("page cache", "socket buffer", "ref", "page + offset + length"),
       ("page cache", "NIC", "dma", "gather DMA")]),
     ("zcopy: ioctl(ZCOPY_IOC_SENDFILE)", "2 copies (none by the CPU), 2 context switches",
-     [("disk", "page cache", "dma", "DMA (readahead)"),
+     [("disk", "page cache", "dma", "DMA"),
       ("page cache", "socket buffer", "ref", "skb fragment: folio ref"),
       ("page cache", "NIC", "dma", "gather DMA; ACK frees skb, folio_put()")]),
 ]
@@ -105,7 +105,7 @@ def main():
                 w(f'<path d="M{xa + BOX_W / 2},{y0} C{xa + BOX_W / 2},{ym + (12 if below else -14)} '
                   f'{xb + BOX_W / 2},{ym + (12 if below else -14)} {xb + BOX_W / 2},{y0 + (2 if below else -2)}" '
                   f'fill="none" stroke="{c}" stroke-width="2.5"{dash} marker-end="url(#a-{kind})"/>')
-                ty = ym + 26 if below else by - 6
+                ty = ym + 26 if below else by - 17
                 w(f'<text x="{(xa + xb + BOX_W) / 2}" y="{ty}" text-anchor="middle" '
                   f'font-size="10" fill="{c}">{esc(label)}</text>')
     w(f'<text x="{LEFT}" y="{height - 12}" font-size="10" fill="#555">'
