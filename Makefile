@@ -218,7 +218,9 @@ USERSPACE_FILES := $(BINDIR)/zcopy \
 	$(foreach l,$(MAN3_LINKS),$(MANDIR)/man3/$(word 1,$(subst :, ,$(l))).3)
 USERSPACE_DIRS := $(DOCDIR)/modules-load.d $(DOCDIR) $(PKGCONFIGDIR)
 
-install-userspace: userspace $(B)/lib/libzcopy.pc $(B)/60-zcopy.rules
+# Only what it installs is built (not the examples and test programs).
+install-userspace: $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/libzcopy.a \
+		$(B)/bin/zcopy $(B)/lib/libzcopy.pc $(B)/60-zcopy.rules
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(UDEVRULESDIR) \
 		$(DESTDIR)$(DOCDIR)/modules-load.d $(DESTDIR)$(BASHCOMPDIR) \
