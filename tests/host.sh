@@ -83,7 +83,7 @@ done
 
 fmt() {
 	clang-format --dry-run --Werror userspace/lib/*.[ch] userspace/cli/*.c tests/guest/*.c \
-		tests/bench/*.c tests/unit/*.c examples/*.c
+		tests/bench/*.c tests/unit/*.c tests/pkg/*.c examples/*.c
 }
 check "clang-format: userspace/, tests/ and examples/ formatted" "$out/clang-format.log" fmt
 
