@@ -25,7 +25,8 @@
  * (allocation failures), t_sendv.c (ZCOPY_IOC_SENDV against writev(2)
  * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE), t_stats.c (the
  * generic netlink family: counters per namespace, events, settings),
- * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_notify.c
+ * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_fuzz.c (a
+ * fuzzer of the ioctls and read(2)), t_notify.c
  * (completion notices, ZCOPY_SEND_NOTIFY), t_nodiskio.c
  * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk).
  *
@@ -209,6 +210,9 @@ int main(int argc, char **argv)
 		test_notify();
 	if (part(parts, "nodiskio"))
 		test_nodiskio();
+	/* After the parts that count calls: it makes thousands. */
+	if (part(parts, "fuzz"))
+		test_fuzz();
 	/* Last: it resets the netlink family's counters. */
 	if (part(parts, "nlfuzz"))
 		test_nlfuzz();
