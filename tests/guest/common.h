@@ -108,6 +108,7 @@ void test_sendv(void);
 void test_stats(void);
 void test_nlfuzz(void);
 void test_fuzz(void);
+void test_stress(void);
 void test_notify(void);
 void test_nodiskio(void);
 int sink_main(int argc, char **argv);

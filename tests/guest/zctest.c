@@ -26,7 +26,8 @@
  * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE), t_stats.c (the
  * generic netlink family: counters per namespace, events, settings),
  * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_fuzz.c (a
- * fuzzer of the ioctls and read(2)), t_notify.c
+ * fuzzer of the ioctls and read(2)), t_stress.c (many users at once,
+ * and faults among them), t_notify.c
  * (completion notices, ZCOPY_SEND_NOTIFY), t_nodiskio.c
  * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk).
  *
@@ -213,6 +214,8 @@ int main(int argc, char **argv)
 	/* After the parts that count calls: it makes thousands. */
 	if (part(parts, "fuzz"))
 		test_fuzz();
+	if (part(parts, "stress"))
+		test_stress();
 	/* Last: it resets the netlink family's counters. */
 	if (part(parts, "nlfuzz"))
 		test_nlfuzz();
