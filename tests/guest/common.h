@@ -112,6 +112,7 @@ void test_stress(void);
 void test_notify(void);
 void test_nodiskio(void);
 int sink_main(int argc, char **argv);
+int unload_main(int argc, char **argv);
 int zcfuse_main(int argc, char **argv);
 
 #endif /* ZCTEST_COMMON_H */

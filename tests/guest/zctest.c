@@ -15,6 +15,8 @@
  *                                  injection (debug kernels; run.sh
  *                                  sets the injector up)
  *   zctest nocap PROG ARGS...      run PROG without CAP_NET_ADMIN
+ *   zctest unload MODE DIR [ARG]   what run.sh unloads the module around
+ *                                  (t_unload.c)
  *
  * The parts: t_xfer.c (transfers, accounting, proof of reference),
  * t_bad.c (bad inputs, ABI), t_sinks.c (socket behaviour), t_sources.c
@@ -144,6 +146,8 @@ int main(int argc, char **argv)
 		return sink_main(argc, argv);
 	if (argc > 2 && !strcmp(argv[1], "fuse"))
 		return zcfuse_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "unload"))
+		return unload_main(argc, argv);
 	if (argc > 2 && !strcmp(argv[1], "nocap"))
 		return nocap_main(argv);
 	if (argc > 1 && !strcmp(argv[1], "selftest")) {
