@@ -7,6 +7,7 @@
 #   make check      install what is missing, run every test on 6.1 and 6.12
 #   make bench      install what is missing, benchmark every file-to-socket
 #                   method on 6.1 and 6.12 (results in build/bench/)
+#   make stress     the long stress, fuzz and unload tests on 6.1 and 6.12
 #   make install    install module, library (shared and static), headers,
 #                   pkg-config file, CLI, udev rule, man pages, completion;
 #                   DESTDIR and PREFIX (/usr/local) as usual
@@ -56,7 +57,7 @@ USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/libzcop
 	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest \
 	     $(B)/tests/zcload
 
-.PHONY: all module userspace check bench bench-ab demo deps install install-module \
+.PHONY: all module userspace check bench bench-ab stress demo deps install install-module \
 	install-userspace uninstall uninstall-module uninstall-userspace dkms-install \
 	dkms-uninstall install-dkms-src uninstall-dkms-src clean
 
@@ -153,6 +154,19 @@ check: deps
 bench: deps
 	$(MAKE) userspace $(ZCBENCH)
 	tests/bench/bench.sh
+
+# The long forms of the hardening tests (issue 16) on the Debian kernels:
+# zctest's bad, fuzz and stress parts (run.sh's shell sections, with the
+# unload tests, always run), 5 minutes of stress, 500000 fuzz rounds, 100
+# load/unload rounds. ZC_DEBUG_LINES="6.1 6.12" adds the debug kernels.
+stress: deps
+	$(MAKE) userspace $(ZCBENCH)
+	ZC_PARTS="$${ZC_PARTS-bad fuzz stress}" \
+	ZC_STRESS_SECONDS=$${ZC_STRESS_SECONDS:-300} \
+	ZC_FUZZ_COUNT=$${ZC_FUZZ_COUNT:-500000} ZC_FUZZ_SECONDS=$${ZC_FUZZ_SECONDS:-600} \
+	ZC_UNLOAD_LOOPS=$${ZC_UNLOAD_LOOPS:-100} ZC_WATCHDOG=$${ZC_WATCHDOG:-2400} \
+	ZC_TIMEOUT=$${ZC_TIMEOUT:-3000} ZC_DEBUG_LINES="$${ZC_DEBUG_LINES-}" \
+	tests/vm/check.sh
 
 # What a change costs, in guest instructions: zcopy.ko built from BASE (a
 # commit) and from the working tree, alternated in one guest under QEMU's

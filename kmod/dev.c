@@ -136,6 +136,7 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 {
 	struct zcopy_sendfile args __uninitialized;	/* all set before use */
 	struct zcopy_call call __uninitialized;		/* zcopy_call_begin() */
+	loff_t __user *uoff = NULL;	/* ZCOPY_SEND_OFFSET_PTR's pointer */
 	ssize_t ret;
 
 	if (!zcopy_get_sendfile_fast(&args, uarg)) {
@@ -148,6 +149,19 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 	}
 	zcopy_call_begin(&call, _IOC_NR(ZCOPY_IOC_SENDFILE), args.flags);
 	call.requested = args.count;
+	/*
+	 * The offset's own pointer is read first, before any other check,
+	 * as sendfile(2) reads it before looking at a descriptor: a library
+	 * that falls back on an EINVAL from an older module (libzcopy) then
+	 * never gets one from this module before a bad pointer's EFAULT.
+	 */
+	if (unlikely(args.flags & ZCOPY_SEND_OFFSET_PTR)) {
+		if (!(args.flags & ZCOPY_SEND_OFFSET))
+			return zcopy_call_refused(&call, -EINVAL);
+		uoff = u64_to_user_ptr((u64)args.offset);
+		if (get_user(args.offset, uoff))
+			return zcopy_call_refused(&call, -EFAULT);
+	}
 	if (args.flags & ~ZCOPY_SEND_ALL_FLAGS)
 		return zcopy_call_refused(&call, -EINVAL);
 	/* A cookie only with ZCOPY_SEND_NOTIFY. */
@@ -172,16 +186,23 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 		/* Why nothing was sent: EBUSY is the disk's (NODISKIO). */
 		if (args.size >= ZCOPY_SENDFILE_SIZE_VER1)
 			put_user(args.stop, &uarg->stop);
-		return ret;
+	} else {
+		/*
+		 * Only a caller that made its struct read-only meanwhile
+		 * (another thread's mprotect()) gets here without its
+		 * outputs; the bytes went, and the return value still says
+		 * how many.
+		 */
+		args.sent = ret;
+		zcopy_put_outputs(uarg, &args);
 	}
-
 	/*
-	 * Only a caller that made its struct read-only meanwhile (another
-	 * thread's mprotect()) gets here without its outputs; the bytes
-	 * went, and the return value still says how many.
+	 * sendfile(2)'s write-back, after success and failure alike, and its
+	 * answer when the pointer cannot be written: EFAULT, whatever went.
+	 * The struct's @offset and @sent still tell how far the file went.
 	 */
-	args.sent = ret;
-	zcopy_put_outputs(uarg, &args);
+	if (unlikely(uoff) && put_user(args.offset, uoff))
+		return -EFAULT;
 	return ret;
 }
 

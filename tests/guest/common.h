@@ -107,9 +107,12 @@ void test_faults(void);
 void test_sendv(void);
 void test_stats(void);
 void test_nlfuzz(void);
+void test_fuzz(void);
+void test_stress(void);
 void test_notify(void);
 void test_nodiskio(void);
 int sink_main(int argc, char **argv);
+int unload_main(int argc, char **argv);
 int zcfuse_main(int argc, char **argv);
 
 #endif /* ZCTEST_COMMON_H */

@@ -834,8 +834,110 @@ hello_case "hello.c built with pkg-config --static (libzcopy.a) sends a file" /z
 # ---- unload --------------------------------------------------------------
 kill $PEER 2>/dev/null
 check "umount /mnt/fuse" umount /mnt/fuse
+# Under traffic: while a process has /dev/zcopy open and sends, rmmod is
+# refused (the device's fops hold the module) and the transfers go on.
+rm -f /tmp/hold.stop /tmp/lend.go
+/zc/zctest unload hold /tmp 60 >/tmp/hold.out 2>&1 &
+hold=$!
+i=0
+while ! grep -q '^holding' /tmp/hold.out && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "rmmod zcopy while transfers run: refused, still loaded" sh -c \
+	'! rmmod zcopy 2>/tmp/rmmod.err && grep -q "^zcopy " /proc/modules && test -c /dev/zcopy'
+touch /tmp/hold.stop
+wait $hold
+rc=$?
+check "the transfers rmmod was refused under were all right ($(tail -n 1 /tmp/hold.out))" \
+	test $rc = 0
+# lend_case MODE: skbs in a TCP send queue (window closed: the receiver does
+# not read) reference the file's pages; the sender has closed /dev/zcopy.
+# Prints the zctest's pid once it has lent; fails if it could not.
+lend_case() {
+	rm -f /tmp/lend.go /tmp/lend.out
+	/zc/zctest unload lend /tmp "$1" >/tmp/lend.out 2>&1 &
+	lend=$!
+	i=0
+	while ! grep -q '^lent' /tmp/lend.out && kill -0 $lend 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q '^lent' /tmp/lend.out
+}
+lend_end() {
+	touch /tmp/lend.go
+	wait $lend
+}
+# Plain calls: the skbs hold page references only, no module code or data
+# (dev.c), so rmmod succeeds, and the bytes still arrive right afterwards.
+if lend_case plain; then
+	check "rmmod zcopy while skbs hold lent pages ($(head -n 1 /tmp/lend.out | cut -c 7-)): succeeds" \
+		rmmod zcopy
+	check "the lent pages arrive right after the module is gone" lend_end
+	check "insmod zcopy.ko again" insmod /zc/zcopy.ko
+else
+	notok "lend plain: nothing held in the send queue ($(cat /tmp/lend.out))"
+	lend_end
+fi
+# Notified calls: each notice in flight holds the module (notify.c): rmmod
+# is refused until the skbs are freed, and then succeeds.
+if lend_case notify; then
+	check "rmmod zcopy while notified skbs are in flight: refused" sh -c \
+		'! rmmod zcopy 2>/dev/null && grep -q "^zcopy " /proc/modules'
+	check "the notified bytes arrive right" lend_end
+	i=0
+	while ! rmmod zcopy 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "rmmod zcopy once the notified skbs are freed: succeeds" sh -c '! grep -q "^zcopy " /proc/modules'
+	check "insmod zcopy.ko again" insmod /zc/zcopy.ko
+else
+	notok "lend notify: nothing held in the send queue ($(cat /tmp/lend.out))"
+	lend_end
+fi
+
 check "rmmod zcopy" rmmod zcopy
 check "/dev/zcopy is gone after rmmod" test ! -e /dev/zcopy
+
+# Load and unload in a loop, a 4 MiB transfer over TCP in between each;
+# then the free page count is back where it was. Both readings after a
+# first round (the kernel's caches for sockets and modules filled once),
+# with caches dropped and memory compacted (which also empties the per-CPU
+# page lists, whose pages nr_free_pages does not count). Tolerance: 4096
+# pages (16 MiB), room for slab and per-CPU caches to move; a leak of
+# every transfer's pages would be 1024 pages per round, 20480 over 20.
+free_pages() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	[ ! -e /proc/sys/vm/compact_memory ] || echo 1 >/proc/sys/vm/compact_memory
+	sleep 1
+	awk '/^nr_free_pages /{print $2}' /proc/vmstat
+}
+shmem_kb() { awk '/^Shmem:/{print $2}' /proc/meminfo; }
+# unload_loop N: N rounds of insmod, a checked transfer, rmmod.
+unload_loop() {
+	n=0
+	while [ $n -lt "$1" ]; do
+		insmod /zc/zcopy.ko || return 1
+		/zc/zctest unload once /tmp || return 1
+		rmmod zcopy || return 1
+		n=$((n + 1))
+	done
+}
+loops=${ZC_UNLOAD_LOOPS:-20}
+unload_loop 1
+free0=$(free_pages)
+shmem0=$(shmem_kb)
+check "insmod, a 4 MiB transfer, rmmod: $loops times" unload_loop "$loops"
+free1=$(free_pages)
+shmem1=$(shmem_kb)
+echo "# unload loop: nr_free_pages $free0 -> $free1, Shmem $shmem0 kB -> $shmem1 kB"
+check "after the loop, nr_free_pages is back within 4096 pages ($free0 -> $free1)" \
+	test $((free0 - free1)) -lt 4096
+check "after the loop, Shmem is back within 1024 kB ($shmem0 -> $shmem1 kB)" \
+	test $((shmem1 - shmem0)) -lt 1024
 check "without the module the CLI says so" sh -c \
 	"zcopy send /tmp/cli.bin 127.0.0.1:9 2>&1 | grep -qF 'No such file or directory (is the zcopy module loaded?)'"
 # zchttpd without /dev/zcopy: sendmsg() + sendfile(2), said once, same bytes.

@@ -10,6 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/vm_sockets.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +21,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 enum { SAME_AS_SENDFILE, SENDFILE_SUCCEEDS };
@@ -94,6 +100,332 @@ static int reset_socket(void)
 	close(l);
 	usleep(50000);
 	return s;
+}
+
+/*
+ * Offset pointers the caller cannot give: unmapped, read-only, straddling
+ * a page boundary into either, a kernel address. sendfile(2) reads the
+ * offset through the pointer (EFAULT, nothing sent, if it cannot) and
+ * writes it back after the call (EFAULT, though the bytes went, if it
+ * cannot); zc_sendfile() must do exactly that, never fault in the
+ * library. Each case runs both ways on fresh sockets and compares the
+ * return value, errno, bytes received, file position and the memory at
+ * the pointer.
+ */
+struct ptr_outcome {
+	ssize_t ret;
+	int err;
+	ssize_t got;
+	off_t pos;
+	unsigned char mem[8];
+	long bad; /* first received byte that is not the file's, or -1 */
+};
+
+static void ptr_run(const struct method *m, const char *file, off_t *p, int readable,
+		    struct ptr_outcome *o)
+{
+	unsigned char buf[64];
+	int sv[2], in = open(file, O_RDONLY | O_CLOEXEC);
+
+	memset(o, 0, sizeof(*o));
+	unix_pair(sv);
+	if (in < 0)
+		die(file);
+	lseek(in, 7, SEEK_SET); /* a sentinel the offset mode must not move */
+	errno = 0;
+	o->ret = m->fn(sv[0], in, p, 10, NULL);
+	o->err = o->ret < 0 ? errno : 0;
+	o->got = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+	if (o->got < 0)
+		o->got = 0;
+	o->bad = check_pattern(buf, o->got, 5, 3);
+	o->pos = lseek(in, 0, SEEK_CUR);
+	if (readable)
+		memcpy(o->mem, p, 8);
+	close(in);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void ptr_case(const char *name, const char *file, off_t *p, int readable,
+		     void (*reset)(void), ssize_t want_ret, int want_err, ssize_t want_got)
+{
+	struct ptr_outcome z, f;
+
+	if (reset)
+		reset();
+	ptr_run(&m_zcopy, file, p, readable, &z);
+	if (reset)
+		reset();
+	ptr_run(&m_sendfile, file, p, readable, &f);
+	if (z.ret != f.ret || z.err != f.err || z.got != f.got || z.pos != f.pos ||
+	    memcmp(z.mem, f.mem, 8))
+		report(0, name,
+		       "zc_sendfile %zd %s got %zd pos %lld; sendfile(2) %zd %s got %zd pos %lld%s",
+		       z.ret, errname(z.err), z.got, (long long)z.pos, f.ret, errname(f.err), f.got,
+		       (long long)f.pos, memcmp(z.mem, f.mem, 8) ? "; memory differs" : "");
+	else if (z.ret != want_ret || z.err != want_err || z.got != want_got || z.pos != 7 ||
+		 z.bad >= 0)
+		report(0, name, "both: returned %zd %s, %zd bytes received (bad at %ld), pos %lld",
+		       z.ret, errname(z.err), z.got, z.bad, (long long)z.pos);
+	else
+		report(1, name, NULL);
+}
+
+static unsigned char *ptr_map;
+
+/* Offset 3 at each pointer the cases write through; read-only ones keep theirs. */
+static void ptr_reset(void)
+{
+	off_t three = 3;
+
+	memcpy(ptr_map + PAGE - 4, &three, 8);
+	memcpy(ptr_map + 16, &three, 8);
+	memcpy(ptr_map + 2 * PAGE - 4, &three, 4); /* the half in the writable page */
+}
+
+static void test_bad_pointers(const char *file)
+{
+	/* rw | rw | ro | unmapped */
+	unsigned char *m =
+		mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	off_t three = 3, after;
+	struct zcopy_seg seg;
+	struct iovec iov;
+	int sv[2];
+
+	if (m == MAP_FAILED)
+		die("mmap");
+	ptr_map = m;
+	/* The read-only page's first 4 bytes stay zero: the straddling offset's high half. */
+	memcpy(m + 2 * PAGE + 64, &three, 8);
+	memcpy(m + 3 * PAGE - 4, &three, 4);
+	if (mprotect(m + 2 * PAGE, PAGE, PROT_READ) || munmap(m + 3 * PAGE, PAGE))
+		die("mprotect");
+	ptr_reset();
+	ptr_case("offset pointer writable: 10 bytes, both ways", file, (off_t *)(m + 16), 1,
+		 ptr_reset, 10, 0, 10);
+	after = 0;
+	memcpy(&after, m + 16, 8);
+	report(after == 13, "offset pointer writable: advanced to 13", "offset %lld",
+	       (long long)after);
+	ptr_case("offset pointer straddling two writable pages: 10 bytes", file,
+		 (off_t *)(m + PAGE - 4), 1, ptr_reset, 10, 0, 10);
+	ptr_case("offset pointer unmapped: EFAULT, nothing sent", file, (off_t *)(m + 3 * PAGE), 0,
+		 NULL, -1, EFAULT, 0);
+	ptr_case("offset pointer read-only: EFAULT after the bytes went, as sendfile(2)", file,
+		 (off_t *)(m + 2 * PAGE + 64), 1, NULL, -1, EFAULT, 10);
+	ptr_case("offset pointer straddling writable into read-only: EFAULT after the bytes went",
+		 file, (off_t *)(m + 2 * PAGE - 4), 1, ptr_reset, -1, EFAULT, 10);
+	ptr_case("offset pointer straddling read-only into unmapped: EFAULT, nothing sent", file,
+		 (off_t *)(m + 3 * PAGE - 4), 0, NULL, -1, EFAULT, 0);
+	ptr_case("offset pointer to kernel memory: EFAULT, nothing sent", file,
+		 (off_t *)(uintptr_t)0xffff888000000000ULL, 0, NULL, -1, EFAULT, 0);
+
+	/* The vector goes to the kernel as writev(2)'s does. */
+	unix_pair(sv);
+	errno = 0;
+	report(zc_sendv(sv[0], (void *)(m + 3 * PAGE), 1, 0, NULL) == -1 && errno == EFAULT,
+	       "zc_sendv segments unmapped: EFAULT", "errno %s", errname(errno));
+	errno = 0;
+	report(writev(sv[0], (void *)(m + 3 * PAGE), 1) == -1 && errno == EFAULT,
+	       "writev(2) iovec unmapped: EFAULT (the same)", "errno %s", errname(errno));
+	seg = zc_seg_mem(m + 3 * PAGE, 10);
+	iov = (struct iovec){ m + 3 * PAGE, 10 };
+	errno = 0;
+	report(zc_sendv(sv[0], &seg, 1, 0, NULL) == -1 && errno == EFAULT,
+	       "zc_sendv memory segment unmapped: EFAULT", "errno %s", errname(errno));
+	errno = 0;
+	report(writev(sv[0], &iov, 1) == -1 && errno == EFAULT,
+	       "writev(2) buffer unmapped: EFAULT (the same)", "errno %s", errname(errno));
+	report(recv(sv[1], &three, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN,
+	       "bad pointers: nothing reached the socket", "errno %s", errname(errno));
+	close(sv[0]);
+	close(sv[1]);
+	munmap(m, 3 * PAGE);
+}
+
+/*
+ * Sockets of the families no other test sends to. Each case makes two
+ * identical sockets (one per method: a socket's state may change on
+ * error); sendfile(2)'s answer and what reached the peer are the
+ * reference, and the row also pins the result itself, so a kernel that
+ * changes it is noticed. @peer < 0: nothing to read back.
+ */
+typedef int (*family_fn)(int *peer);
+
+struct fam_outcome {
+	ssize_t ret;
+	int err;
+	int records;
+	size_t got;
+	long bad;
+};
+
+static void fam_run(const struct method *m, const char *file, family_fn mk, struct fam_outcome *o)
+{
+	static unsigned char buf[4096];
+	off_t off = 0;
+	int peer = -1, in = open(file, O_RDONLY | O_CLOEXEC), out = mk(&peer);
+
+	memset(o, 0, sizeof(*o));
+	o->bad = -1;
+	if (out < 0) {
+		o->ret = -2; /* the socket could not be made */
+		o->err = -out;
+		close(in);
+		return;
+	}
+	errno = 0;
+	o->ret = m->fn(out, in, &off, 100, NULL);
+	o->err = o->ret < 0 ? errno : 0;
+	for (;;) {
+		ssize_t n = peer < 0 ? -1 : recv(peer, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		if (o->bad < 0 && check_pattern(buf, n, 5, o->got) >= 0)
+			o->bad = o->got + check_pattern(buf, n, 5, o->got);
+		o->got += n;
+		o->records++;
+	}
+	close(in);
+	close(out);
+	if (peer >= 0)
+		close(peer);
+}
+
+static void fam_case(const char *name, const char *file, family_fn mk, ssize_t want_ret,
+		     int want_err)
+{
+	struct fam_outcome z, f;
+
+	fam_run(&m_zcopy, file, mk, &z);
+	fam_run(&m_sendfile, file, mk, &f);
+	if (z.ret == -2) {
+		/* Not built into this kernel, or refused to root: nothing to compare. */
+		note("%s: socket() failed (%s), not run", name, errname(z.err));
+		return;
+	}
+	if (z.ret != f.ret || z.err != f.err || z.got != f.got || z.records != f.records)
+		report(0, name,
+		       "zc_sendfile %zd %s, peer got %zu in %d; sendfile(2) %zd %s, peer got %zu "
+		       "in %d",
+		       z.ret, errname(z.err), z.got, z.records, f.ret, errname(f.err), f.got,
+		       f.records);
+	else if (z.ret != want_ret || z.err != want_err || z.bad >= 0)
+		report(0, name, "both: %zd %s, peer got %zu in %d records (bad byte at %ld)", z.ret,
+		       errname(z.err), z.got, z.records, z.bad);
+	else
+		report(1, name, NULL);
+}
+
+static int mk_socket(int family, int type, int proto)
+{
+	int s = socket(family, type | SOCK_CLOEXEC, proto);
+
+	return s < 0 ? -errno : s;
+}
+
+static int mk_packet_raw(int *peer)
+{
+	(void)peer;
+	return mk_socket(AF_PACKET, SOCK_RAW, 0);
+}
+
+static int mk_packet_dgram(int *peer)
+{
+	(void)peer;
+	return mk_socket(AF_PACKET, SOCK_DGRAM, 0);
+}
+
+/* Bound to lo with no protocol: it sends frames and receives none. */
+static int mk_packet_lo(int *peer)
+{
+	struct sockaddr_ll a = { .sll_family = AF_PACKET,
+				 .sll_ifindex = (int)if_nametoindex("lo") };
+	int s = mk_socket(AF_PACKET, SOCK_RAW, 0);
+
+	(void)peer;
+	if (s >= 0 && bind(s, (void *)&a, sizeof(a)))
+		die("bind AF_PACKET");
+	return s;
+}
+
+/* NETLINK_USERSOCK: no kernel handler that could act on the bytes. */
+static int mk_netlink(int *peer)
+{
+	(void)peer;
+	return mk_socket(AF_NETLINK, SOCK_RAW, NETLINK_USERSOCK);
+}
+
+/* Two NETLINK_USERSOCK sockets, one connected to the other. */
+static int mk_netlink_pair(int *peer)
+{
+	struct sockaddr_nl a = { .nl_family = AF_NETLINK };
+	socklen_t len = sizeof(a);
+	int s = mk_socket(AF_NETLINK, SOCK_RAW, NETLINK_USERSOCK);
+	int r = mk_socket(AF_NETLINK, SOCK_RAW, NETLINK_USERSOCK);
+
+	if (s < 0 || r < 0 || bind(r, (void *)&a, sizeof(a)) || getsockname(r, (void *)&a, &len) ||
+	    connect(s, (void *)&a, sizeof(a)))
+		die("netlink pair");
+	*peer = r;
+	return s;
+}
+
+static int mk_vsock(int *peer)
+{
+	(void)peer;
+	return mk_socket(AF_VSOCK, SOCK_STREAM, 0);
+}
+
+static int mk_unix_pair(int *peer, int type)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	*peer = sv[1];
+	return sv[0];
+}
+
+static int mk_seqpacket(int *peer)
+{
+	return mk_unix_pair(peer, SOCK_SEQPACKET);
+}
+
+static int mk_unix_dgram(int *peer)
+{
+	return mk_unix_pair(peer, SOCK_DGRAM);
+}
+
+static int mk_seqpacket_unconnected(int *peer)
+{
+	(void)peer;
+	return mk_socket(AF_UNIX, SOCK_SEQPACKET, 0);
+}
+
+static int mk_raw_ip(int *peer)
+{
+	(void)peer;
+	return mk_socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+}
+
+static void test_bad_families(const char *file)
+{
+	fam_case("out AF_PACKET raw, unbound: ENXIO", file, mk_packet_raw, -1, ENXIO);
+	fam_case("out AF_PACKET dgram, unbound: ENXIO", file, mk_packet_dgram, -1, ENXIO);
+	fam_case("out AF_PACKET raw bound to lo: a 100-byte frame: 100 bytes", file, mk_packet_lo,
+		 100, 0);
+	fam_case("out AF_NETLINK to the kernel: ECONNREFUSED", file, mk_netlink, -1, ECONNREFUSED);
+	fam_case("out AF_NETLINK connected to a socket: 100 bytes", file, mk_netlink_pair, 100, 0);
+	fam_case("out AF_VSOCK stream not connected: ENOTCONN", file, mk_vsock, -1, ENOTCONN);
+	fam_case("out AF_UNIX seqpacket: 100 bytes", file, mk_seqpacket, 100, 0);
+	fam_case("out AF_UNIX seqpacket not connected: ENOTCONN", file, mk_seqpacket_unconnected,
+		 -1, ENOTCONN);
+	fam_case("out AF_UNIX datagram pair: 100 bytes", file, mk_unix_dgram, 100, 0);
+	fam_case("out AF_INET raw not connected: EDESTADDRREQ", file, mk_raw_ip, -1, EDESTADDRREQ);
 }
 
 #define ROW(...)                                                                                   \
@@ -243,6 +575,8 @@ void test_bad_inputs(const char *file)
 		report(0, "offset past the file system's limit: EOVERFLOW", "ZC_EXT4_DIR not set");
 	}
 	unlink(wpath);
+	test_bad_pointers(file);
+	test_bad_families(file);
 }
 
 /* The ABI checks only the ioctl itself can reach. */

@@ -15,6 +15,8 @@
  *                                  injection (debug kernels; run.sh
  *                                  sets the injector up)
  *   zctest nocap PROG ARGS...      run PROG without CAP_NET_ADMIN
+ *   zctest unload MODE DIR [ARG]   what run.sh unloads the module around
+ *                                  (t_unload.c)
  *
  * The parts: t_xfer.c (transfers, accounting, proof of reference),
  * t_bad.c (bad inputs, ABI), t_sinks.c (socket behaviour), t_sources.c
@@ -25,7 +27,9 @@
  * (allocation failures), t_sendv.c (ZCOPY_IOC_SENDV against writev(2)
  * and sendfile(2), its bad inputs, ZCOPY_SEND_MORE), t_stats.c (the
  * generic netlink family: counters per namespace, events, settings),
- * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_notify.c
+ * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_fuzz.c (a
+ * fuzzer of the ioctls and read(2)), t_stress.c (many users at once,
+ * and faults among them), t_notify.c
  * (completion notices, ZCOPY_SEND_NOTIFY), t_nodiskio.c
  * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk).
  *
@@ -142,6 +146,8 @@ int main(int argc, char **argv)
 		return sink_main(argc, argv);
 	if (argc > 2 && !strcmp(argv[1], "fuse"))
 		return zcfuse_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "unload"))
+		return unload_main(argc, argv);
 	if (argc > 2 && !strcmp(argv[1], "nocap"))
 		return nocap_main(argv);
 	if (argc > 1 && !strcmp(argv[1], "selftest")) {
@@ -209,6 +215,11 @@ int main(int argc, char **argv)
 		test_notify();
 	if (part(parts, "nodiskio"))
 		test_nodiskio();
+	/* After the parts that count calls: it makes thousands. */
+	if (part(parts, "fuzz"))
+		test_fuzz();
+	if (part(parts, "stress"))
+		test_stress();
 	/* Last: it resets the netlink family's counters. */
 	if (part(parts, "nlfuzz"))
 		test_nlfuzz();

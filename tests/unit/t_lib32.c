@@ -24,6 +24,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "zc_limits.h"
 #include "zcopy.h"
@@ -48,6 +50,7 @@ static void expect(int cond, const char *name)
 
 /* ---- the model of /dev/zcopy ------------------------------------------ */
 
+static int old_module;		   /* 1: a module before 0.4.0 (no OFFSET_PTR) */
 static int64_t fpos;		   /* the in file's position */
 static int calls;		   /* ioctls since reset() */
 static struct zcopy_sendfile seen; /* the last ioctl's argument, as passed */
@@ -92,8 +95,9 @@ int __wrap_open64(const char *path, int flags, ...)
 int __wrap_ioctl(int fd, unsigned long req, ...)
 {
 	struct zcopy_sendfile *a;
-	int64_t pos, n;
+	int64_t pos, n, *uoff = NULL;
 	va_list ap;
+	int r;
 
 	(void)fd;
 	va_start(ap, req);
@@ -109,6 +113,15 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		errno = EBADF;
 		return -1;
 	}
+	if ((a->flags & ZCOPY_SEND_OFFSET_PTR) && old_module) {
+		errno = EINVAL; /* an unknown flag */
+		return -1;
+	}
+	/* ZCOPY_SEND_OFFSET_PTR: the offset read through the caller's pointer. */
+	if (a->flags & ZCOPY_SEND_OFFSET_PTR)
+		memcpy(&a->offset, (void *)(uintptr_t)a->offset, 8);
+	if (a->flags & ZCOPY_SEND_OFFSET_PTR)
+		uoff = (int64_t *)(uintptr_t)seen.offset;
 	pos = (a->flags & ZCOPY_SEND_OFFSET) ? a->offset : fpos;
 	if (pos < 0) {
 		errno = EINVAL;
@@ -122,20 +135,24 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		fpos = pos + n;
 	a->sent = a->zc_bytes = (uint64_t)n;
 	a->copied_bytes = 0;
+	a->stop = (uint64_t)n < a->count ? ZCOPY_STOP_EOF : ZCOPY_STOP_DONE;
+	r = (int)n;
 	/* NODISKIO in this model: the page cache holds the first 8 KiB only. */
 	if ((a->flags & ZCOPY_SEND_NODISKIO) && pos + n > 8192) {
 		n = pos < 8192 ? 8192 - pos : 0;
 		a->offset = pos + n;
 		a->sent = a->zc_bytes = (uint64_t)n;
 		a->stop = ZCOPY_STOP_DISK;
+		r = (int)n;
 		if (!n) {
 			errno = EBUSY;
-			return -1;
+			r = -1;
 		}
-		return (int)n;
 	}
-	a->stop = (uint64_t)n < a->count ? ZCOPY_STOP_EOF : ZCOPY_STOP_DONE;
-	return (int)n;
+	/* sendfile(2)'s write-back, after success and failure alike. */
+	if (uoff)
+		*uoff = a->offset;
+	return r;
 }
 
 /* @o as 64 bits: compares with 64-bit values in every build, no warning. */
@@ -276,12 +293,59 @@ static void test_library(void)
 	zc_close();
 }
 
+/*
+ * The offset pointer goes to the module (ZCOPY_SEND_OFFSET_PTR) with a
+ * 64-bit off_t; a module before 0.4.0 refuses the flag (EINVAL) and the
+ * library, having learnt that, reads and writes the offset itself.
+ */
+static void test_offset_ptr(void)
+{
+	int big = sizeof(off_t) == 8;
+	off_t off;
+	ssize_t n;
+
+	reset();
+	old_module = 1;
+	off = 100;
+	n = zc_sendfile(OUT_FD, IN_FD, &off, 10);
+	expect(n == 10 && off64(off) == 110 && calls == 1 + big &&
+		       !(seen.flags & ZCOPY_SEND_OFFSET_PTR) && seen.offset == 100,
+	       big ? "older module: the flag refused (EINVAL), the call made again the old way"
+		   : "32-bit off_t: the library reads and writes the offset itself");
+	reset();
+	off = 200;
+	n = zc_sendfile(OUT_FD, IN_FD, &off, 10);
+	expect(n == 10 && off64(off) == 210 && calls == 1 && !(seen.flags & ZCOPY_SEND_OFFSET_PTR),
+	       "older module, learnt: one call, the old way");
+	reset();
+	off = -1;
+	n = zc_sendfile(OUT_FD, IN_FD, &off, 10);
+	expect(n == -1 && errno == EINVAL && off64(off) == -1 && calls == 1,
+	       "older module: a negative offset is EINVAL, once");
+	old_module = 0;
+	zc_close();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "probe"))
 		return 0;
 	printf("# off_t: %zu bits, pointers: %zu bits\n", sizeof(off_t) * 8, sizeof(void *) * 8);
 	test_limit_range();
+	/* In a child: what the library learns about the module lasts a process. */
+	fflush(stdout);
+	if (!fork()) {
+		test_offset_ptr();
+		printf("t_lib32 older module: %d passed, %d failed\n", passed, failed);
+		fflush(stdout);
+		_exit(failed != 0);
+	} else {
+		int status;
+
+		wait(&status);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	}
 	test_library();
 	printf("t_lib32: %d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -198,8 +198,11 @@ build_initramfs() {
 	printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
 	printf 'ZC_MODE=%s\nZC_VERSION=%s\n%s\n' "$mode" "$ZC_VERSION" "$env" >"$root/zc/env"
 	# Passed on to the guest's zctest when set here: ZC_PARTS (only those
-	# parts), ZC_NLFUZZ_SEED and ZC_NLFUZZ_COUNT (to replay a fuzz run).
-	for v in ZC_PARTS ZC_NLFUZZ_SEED ZC_NLFUZZ_COUNT; do
+	# parts), ZC_NLFUZZ_SEED and ZC_NLFUZZ_COUNT, ZC_FUZZ_SEED and
+	# ZC_FUZZ_COUNT (to replay a fuzz run); the long forms of make stress:
+	# ZC_FUZZ_SECONDS, ZC_STRESS_SECONDS, ZC_UNLOAD_LOOPS, ZC_WATCHDOG.
+	for v in ZC_PARTS ZC_NLFUZZ_SEED ZC_NLFUZZ_COUNT ZC_FUZZ_SEED ZC_FUZZ_COUNT \
+		ZC_FUZZ_SECONDS ZC_STRESS_SECONDS ZC_UNLOAD_LOOPS ZC_WATCHDOG; do
 		[ -z "${!v:-}" ] || printf "%s='%s'\n" "$v" "${!v}" >>"$root/zc/env"
 	done
 

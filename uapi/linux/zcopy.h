@@ -107,10 +107,26 @@
  */
 #define ZCOPY_SEND_NOTIFY	0x00000020U
 
+/*
+ * ZCOPY_SEND_OFFSET_PTR: with %ZCOPY_SEND_OFFSET only (EINVAL alone):
+ * @offset is not the offset but the address of one, a __s64 in the
+ * caller's memory, as sendfile(2)'s loff_t pointer. The kernel reads the
+ * offset there before anything else (EFAULT, nothing sent, if it cannot)
+ * and writes the advanced offset back there when the call ends, on
+ * success and on failure, as sendfile(2) does: if that write fails the
+ * call fails with EFAULT even though its bytes went, exactly as
+ * sendfile(2) fails (a notified call that sent still gets its notice).
+ * @offset in the struct is written as without the flag: the offset past
+ * the last byte sent. So a library with sendfile(2)'s signature never
+ * dereferences the caller's pointer itself (libzcopy). Since zcopy 0.4.0.
+ */
+#define ZCOPY_SEND_OFFSET_PTR	0x00000040U
+
 #define ZCOPY_SEND_ALL_FLAGS \
 	(ZCOPY_SEND_OFFSET | ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | \
-	 ZCOPY_SEND_MORE | ZCOPY_SEND_NODISKIO | ZCOPY_SEND_NOTIFY)
-/* ZCOPY_IOC_SENDV takes these; ZCOPY_SEND_OFFSET is EINVAL there. */
+	 ZCOPY_SEND_MORE | ZCOPY_SEND_NODISKIO | ZCOPY_SEND_NOTIFY | \
+	 ZCOPY_SEND_OFFSET_PTR)
+/* ZCOPY_IOC_SENDV takes these; ZCOPY_SEND_OFFSET(_PTR) is EINVAL there. */
 #define ZCOPY_SENDV_ALL_FLAGS \
 	(ZCOPY_SEND_NOSIGNAL | ZCOPY_SEND_DONTWAIT | ZCOPY_SEND_MORE | \
 	 ZCOPY_SEND_NODISKIO | ZCOPY_SEND_NOTIFY)
@@ -140,8 +156,9 @@
  *	ext4, xfs and block devices are read from the page cache directly,
  *	every other file through its filesystem's own splice read.
  * @out_fd: in: the socket to write to, open for writing.
- * @offset: in/out: with %ZCOPY_SEND_OFFSET the file offset to start at;
- *	on return the offset just past the last byte sent, in both modes.
+ * @offset: in/out: with %ZCOPY_SEND_OFFSET the file offset to start at
+ *	(with %ZCOPY_SEND_OFFSET_PTR too: the address of that offset);
+ *	on return the offset just past the last byte sent, in every mode.
  * @count: in: the most bytes to send. Like sendfile(2), at most
  *	MAX_RW_COUNT (2 GiB minus one page) are sent by one call.
  * @sent: out: bytes sent; equal to the ioctl's non-negative return value.

@@ -51,6 +51,43 @@ ZC_API void zc_close(void)
 		close(fd);
 }
 
+/*
+ * Whether the module takes ZCOPY_SEND_OFFSET_PTR (0.4.0 and later): 1 yes,
+ * 0 no (an older module: it refuses the flag with EINVAL), -1 not known
+ * yet. Learnt from the first call given an offset; shared by all threads.
+ */
+static atomic_int zc_offset_ptr = -1;
+
+/*
+ * An offset pointer goes to the kernel, which reads and writes it as
+ * sendfile(2) does: a pointer to unmapped or read-only memory gives
+ * EFAULT, where reading it here would kill the caller. Returns the
+ * ioctl's answer, or -2 when only an older module can have refused it.
+ */
+static int zc_ioctl_offset_ptr(int dev, struct zcopy_sendfile *args, off_t *offset)
+{
+	int known = atomic_load_explicit(&zc_offset_ptr, memory_order_relaxed);
+	int r;
+
+	args->flags |= ZCOPY_SEND_OFFSET | ZCOPY_SEND_OFFSET_PTR;
+	args->offset = (int64_t)(uintptr_t)offset;
+	r = ioctl(dev, ZCOPY_IOC_SENDFILE, args);
+	if (r >= 0 || errno != EINVAL || known == 1) {
+		if (known < 0 && (r >= 0 || errno != EINVAL))
+			atomic_store_explicit(&zc_offset_ptr, 1, memory_order_relaxed);
+		return r;
+	}
+	/*
+	 * EINVAL before the module was known: an older module's answer to
+	 * the flag, or this one's to the call (a module that knows the flag
+	 * reads the pointer first, so the pointer is readable here). The
+	 * caller tries again the old way and learns which.
+	 */
+	args->flags &= ~(ZCOPY_SEND_OFFSET | ZCOPY_SEND_OFFSET_PTR);
+	args->offset = 0;
+	return -2;
+}
+
 static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t count,
 				  unsigned int flags, uint64_t cookie, struct zc_stats *stats)
 {
@@ -64,7 +101,7 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 		.cookie = cookie,
 		.readahead = ext ? stats->readahead : 0,
 	};
-	int dev;
+	int dev, r, tried = 0;
 
 	if (stats) {
 		stats->zc_bytes = 0;
@@ -72,13 +109,25 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 		if (ext)
 			stats->stop = ZCOPY_STOP_ERROR;
 	}
-	if (flags & ZCOPY_SEND_OFFSET) {
+	if (flags & (ZCOPY_SEND_OFFSET | ZCOPY_SEND_OFFSET_PTR)) {
 		errno = EINVAL; /* the offset pointer decides that */
 		return -1;
 	}
 	dev = zc_device_fd();
 	if (dev < 0)
 		return -1;
+	/*
+	 * A 64-bit off_t is the kernel's loff_t: the kernel takes the
+	 * pointer itself. A 32-bit one it cannot (the flag reads 8 bytes),
+	 * nor can an older module: then the library reads and writes it.
+	 */
+	if (sizeof(off_t) == 8 && offset &&
+	    atomic_load_explicit(&zc_offset_ptr, memory_order_relaxed) != 0) {
+		r = zc_ioctl_offset_ptr(dev, &args, offset);
+		if (r != -2)
+			goto out;
+		tried = 1;
+	}
 	if (offset) {
 		args.flags |= ZCOPY_SEND_OFFSET;
 		args.offset = *offset;
@@ -109,13 +158,18 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 	 * VER0 only) refuses nonzero bytes it does not know (E2BIG). A
 	 * failure it does not explain (0) is an error.
 	 */
-	if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) < 0) {
+	r = ioctl(dev, ZCOPY_IOC_SENDFILE, &args);
+	/* Anything but the same EINVAL: it was the flag an older module refused. */
+	if (tried && (r >= 0 || errno != EINVAL))
+		atomic_store_explicit(&zc_offset_ptr, 0, memory_order_relaxed);
+	if (r >= 0 && offset)
+		*offset = args.offset;
+out:
+	if (r < 0) {
 		if (ext)
 			stats->stop = args.stop ? args.stop : ZCOPY_STOP_ERROR;
 		return -1;
 	}
-	if (offset)
-		*offset = args.offset;
 	if (stats) {
 		stats->zc_bytes = args.zc_bytes;
 		stats->copied_bytes = args.copied_bytes;

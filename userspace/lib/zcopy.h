@@ -26,7 +26,9 @@ extern "C" {
  * @in_fd: a regular file open for reading.
  * @offset: as for sendfile(2): NULL to read from and advance the file
  *	position; otherwise read from *offset, advance *offset by the bytes
- *	sent and leave the file position alone.
+ *	sent and leave the file position alone. The kernel reads and
+ *	writes it, as for sendfile(2): EFAULT if it cannot read it (nothing
+ *	sent) or write it back (the bytes went); the library never faults.
  * @count: the most bytes to send (a call sends at most 0x7ffff000).
  *
  * Return: bytes sent (0 at end of file), or -1 with errno set. A short
