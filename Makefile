@@ -29,7 +29,8 @@ TEST_CFLAGS := -std=gnu11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 EXAMPLE_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 
 LIB := $(B)/lib/libzcopy.so.$(VERSION)
-USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/bin/zcopy \
+PRELOAD := $(B)/lib/libzcopy-preload.so
+USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(PRELOAD) $(B)/bin/zcopy \
 	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest \
 	     $(B)/tests/zcload
 
@@ -55,6 +56,15 @@ $(LIB): $(LIB_SRC) userspace/lib/zcopy.h userspace/lib/zc_limits.h uapi/linux/zc
 
 $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so: $(LIB)
 	ln -sf $(notdir $<) $@
+
+# The sendfile(2) interposer of `zcopy run`: libzcopy's sendfile half
+# (zcopy.c, without netlink and libmnl) compiled in and kept private by the
+# version script, so it loads into any program without a second library.
+$(PRELOAD): userspace/lib/preload.c userspace/lib/zcopy.c userspace/lib/preload.map \
+		userspace/lib/zcopy.h userspace/lib/zc_limits.h uapi/linux/zcopy.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -fPIC -shared -Wl,--version-script=userspace/lib/preload.map \
+		-o $@ userspace/lib/preload.c userspace/lib/zcopy.c
 
 $(B)/bin/zcopy: userspace/cli/zcopy.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
@@ -129,6 +139,7 @@ install-userspace: userspace
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libzcopy.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libzcopy.so.1
 	ln -sf libzcopy.so.1 $(DESTDIR)$(PREFIX)/lib/libzcopy.so
+	install -m 0755 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 userspace/lib/zcopy.h $(DESTDIR)$(PREFIX)/include/zcopy.h
 	install -m 0644 uapi/linux/zcopy.h uapi/linux/zcopy_netlink.h \
 		$(DESTDIR)$(PREFIX)/include/linux/
