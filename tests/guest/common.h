@@ -109,6 +109,7 @@ void test_stats(void);
 void test_nlfuzz(void);
 void test_notify(void);
 void test_nodiskio(void);
+void test_preload(void);
 int sink_main(int argc, char **argv);
 int zcfuse_main(int argc, char **argv);
 

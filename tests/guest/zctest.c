@@ -27,7 +27,9 @@
  * generic netlink family: counters per namespace, events, settings),
  * t_nlfuzz.c (the family's policy, and a fuzzer of it), t_notify.c
  * (completion notices, ZCOPY_SEND_NOTIFY), t_nodiskio.c
- * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk).
+ * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk),
+ * t_preload.c (the library's descriptor reused by the program, and
+ * libzcopy-preload.so against sendfile(2)).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
@@ -209,6 +211,8 @@ int main(int argc, char **argv)
 		test_notify();
 	if (part(parts, "nodiskio"))
 		test_nodiskio();
+	if (part(parts, "preload"))
+		test_preload();
 	/* Last: it resets the netlink family's counters. */
 	if (part(parts, "nlfuzz"))
 		test_nlfuzz();

@@ -822,7 +822,7 @@ static int cmd_run(int argc, char **argv)
 					      { 0 } };
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
 	char lib[4200], stats[64], *pre;
-	const char *old, *tmp;
+	const char *old, *tmp, *libp;
 	struct run_counts c = { 0 };
 	struct sigaction sa = { .sa_handler = run_forward };
 	int opt, want_stats = 0, fd, status;
@@ -846,13 +846,13 @@ static int cmd_run(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("%s", "run needs a command");
 
-	preload_lib(lib, sizeof(lib));
+	libp = preload_lib(lib, sizeof(lib));
 	old = getenv("LD_PRELOAD");
 	if (old && *old) {
-		if (asprintf(&pre, "%s:%s", lib, old) < 0)
+		if (asprintf(&pre, "%s:%s", libp, old) < 0)
 			return 1;
 	} else {
-		pre = lib;
+		pre = (char *)libp;
 	}
 	if (setenv("LD_PRELOAD", pre, 1) < 0) {
 		perror("zcopy: run: setenv");
@@ -904,7 +904,7 @@ static int cmd_run(int argc, char **argv)
 	unlink(stats);
 	fprintf(stderr,
 		"zcopy run: through zcopy: %llu sendfile calls, %llu bytes (%llu by reference, "
-		"%llu copied), %llu errors\n"
+		"%llu copied), %llu failed\n"
 		"zcopy run: fell back to sendfile(2): %llu calls, %llu bytes\n"
 		"zcopy run: processes that reported: %llu\n",
 		c.calls, c.bytes, c.zc, c.copied, c.errors, c.fb_calls, c.fb_bytes, c.procs);
