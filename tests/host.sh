@@ -99,7 +99,8 @@ if echo 'int main(void) { return 0; }' | cc -m32 -x c -o "$out/m32-probe" - 2>/d
 	werror32() {
 		local f
 		mkdir -p "$out/m32"
-		for f in userspace/lib/zcopy.c userspace/lib/zcopy_nl.c userspace/cli/zcopy.c; do
+		for f in userspace/lib/zcopy.c userspace/lib/zcopy_nl.c userspace/lib/preload.c \
+			userspace/cli/zcopy.c; do
 			cc -m32 -std=c11 -O2 -g -Wall -Wextra -Werror -Iuapi -Iuserspace/lib -c \
 				-o "$out/m32/$(echo "$f" | tr / _).o" "$f" || return 1
 		done

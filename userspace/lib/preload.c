@@ -55,6 +55,15 @@
 #include "zcopy.h"
 
 /*
+ * sendfile() is the symbol of the platform's own off_t: on a 32-bit
+ * platform a 32-bit one, so this file must be built without
+ * _FILE_OFFSET_BITS=64 there (sendfile64() takes the 64-bit offsets).
+ */
+#if defined(_FILE_OFFSET_BITS) && _FILE_OFFSET_BITS == 64 && !defined(__LP64__)
+#error "build libzcopy-preload.so without _FILE_OFFSET_BITS=64 on 32-bit platforms"
+#endif
+
+/*
  * Declared here, not by <sys/sendfile.h>: with _FILE_OFFSET_BITS=64 on a
  * 32-bit build the header renames sendfile to sendfile64, and these two
  * must be the two symbols a program can call.
