@@ -177,8 +177,8 @@ for kver in $server_runs; do
 		for (i = 1; i <= 4; i++) {
 			p = median("plain " sz[i]); z = median("zcopy " sz[i])
 			printf "%-10s %12.1f %12.1f %12.1f %12.1f %8.2f%s\n", sz[i], p, z, p * sz[i] / 1048576,
-				z * sz[i] / 1048576, p > 0 ? z / p : 0,
-				err["plain " sz[i]] + err["zcopy " sz[i]] ? "  (errors)" : ""
+				z * sz[i] / 1048576, (p > 0 ? z / p : 0),
+				(err["plain " sz[i]] + err["zcopy " sz[i]] ? "  (errors)" : "")
 		}
 	}' "$OUT/$kver/server/rows.txt" >"$OUT/$kver/server/table.txt"
 done
@@ -294,7 +294,7 @@ done
 			printf "%s{\"kernel\": \"%s\", \"server\": \"lighttpd\", \"zcopy_run\": %s, \"file_bytes\": %d, " \
 				"\"requests\": %d, \"requests_per_s\": %.2f, \"MiB_per_s\": %.1f, \"p50_us\": %s, " \
 				"\"p99_us\": %s, \"max_us\": %s, \"errors\": %d}", sep, kver,
-				a[1] == "zcopy" ? "true" : "false", a[2], $4, rps, rps * a[2] / 1048576, $6, $7, $8, $10
+				(a[1] == "zcopy" ? "true" : "false"), a[2], $4, rps, rps * a[2] / 1048576, $6, $7, $8, $10
 			sep = ", " }' "$OUT/$kver/server/rows.txt"
 		sep=", "
 	done
