@@ -7,7 +7,7 @@
 #   make check      install what is missing, run every test on 6.1 and 6.12
 #   make bench      install what is missing, benchmark every file-to-socket
 #                   method on 6.1 and 6.12 (results in build/bench/)
-#   make install    install module, library, headers and CLI on this machine
+#   make install    install module, library, interposer, headers and CLI here
 #   make dkms-install  register the module with dkms instead
 #
 # Everything built goes to build/, except the in-place module build
