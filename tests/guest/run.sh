@@ -873,6 +873,14 @@ lt_suite() {
 lt_log() {
 	sed 's/^[0-9-]* [0-9:]*: //; s/[0-9][0-9]*/N/g' /tmp/lt-$1.log | sort -u
 }
+check "zcopy run without a command exits 2" exit_is 2 zcopy run
+check "zcopy run exits with the command's status" exit_is 3 zcopy run -- sh -c 'exit 3'
+check "zcopy run of a missing command exits 127" exit_is 127 zcopy run -- /nonexistent
+run_env() {
+	same LD_PRELOAD "$(LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libzcopy.so.1 zcopy run -- \
+		sh -c 'echo $LD_PRELOAD')" libzcopy-preload.so:/usr/lib/x86_64-linux-gnu/libzcopy.so.1
+}
+check "zcopy run puts the interposer first in LD_PRELOAD, keeping what was there" run_env
 if check "lighttpd is in the guest" test -x /usr/sbin/lighttpd; then
 	start_lt plain
 	lt_suite plain
