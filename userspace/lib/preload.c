@@ -13,7 +13,8 @@
  *  - ENOTSOCK: the out fd is not a socket (sendfile(2) writes to any
  *    file). The module checks the in fd first, exactly as sendfile(2)
  *    does, so this errno means nothing was read or sent. Asking the
- *    module is cheaper than an fstat(2) per call to find out first.
+ *    module is cheaper than an fstat(2) per call to find out first; an
+ *    LSM or fanotify permission watcher then sees the read check twice.
  *  - /dev/zcopy cannot be opened (ENOENT: the module is not loaded):
  *    said once on stderr (ZCOPY_PRELOAD_QUIET=1 keeps quiet), and from
  *    then on every call is the real sendfile(2), with no further try:
