@@ -8,8 +8,9 @@
 #   make bench      install what is missing, benchmark every file-to-socket
 #                   method on 6.1 and 6.12 (results in build/bench/)
 #   make stress     the long stress, fuzz and unload tests on 6.1 and 6.12
-#   make install    install module, library (shared and static), headers,
-#                   pkg-config file, CLI, udev rule, man pages, completion;
+#   make install    install module, library (shared and static), sendfile
+#                   interposer, headers, pkg-config file, CLI, udev rule,
+#                   man pages, completion;
 #                   DESTDIR and PREFIX (/usr/local) as usual
 #   make uninstall  remove exactly what make install put
 #   make install-userspace / install-module / uninstall-*  each half alone
@@ -53,8 +54,9 @@ TEST_CFLAGS := -std=gnu11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 EXAMPLE_CFLAGS := -std=c11 $(WARN) -Iuapi -Iuserspace/lib -pthread
 
 LIB := $(B)/lib/libzcopy.so.$(VERSION)
-USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/libzcopy.a $(B)/bin/zcopy \
-	     $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest \
+PRELOAD := $(B)/lib/libzcopy-preload.so
+USERSPACE := $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/libzcopy.a \
+	     $(PRELOAD) $(B)/bin/zcopy $(B)/bin/zchttpd $(B)/bin/zcnotify $(B)/bin/zcloop $(B)/tests/zctest \
 	     $(B)/tests/zcload
 
 .PHONY: all module userspace check bench bench-ab stress demo deps install install-module \
@@ -104,6 +106,15 @@ $(B)/60-zcopy.rules: packaging/60-zcopy.rules.in FORCE
 		-e 's|@GROUP@|$(if $(ZCOPY_GROUP),$(comma) GROUP="$(ZCOPY_GROUP)")|' $< >$@
 
 FORCE:
+
+# The sendfile(2) interposer of `zcopy run`: libzcopy's sendfile half
+# (zcopy.c, without netlink and libmnl) compiled in and kept private by the
+# version script, so it loads into any program without a second library.
+$(PRELOAD): userspace/lib/preload.c userspace/lib/zcopy.c userspace/lib/preload.map \
+		userspace/lib/zcopy.h userspace/lib/zc_limits.h uapi/linux/zcopy.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -fPIC -shared -Wl,--version-script=userspace/lib/preload.map \
+		-o $@ userspace/lib/preload.c userspace/lib/zcopy.c
 
 $(B)/bin/zcopy: userspace/cli/zcopy.c userspace/lib/zcopy.h $(B)/lib/libzcopy.so
 	@mkdir -p $(@D)
@@ -223,7 +234,7 @@ MAN3_LINKS := zc_sendfile_flags:zc_sendfile zc_sendfile_ex:zc_sendfile \
 # empty).
 USERSPACE_FILES := $(BINDIR)/zcopy \
 	$(LIBDIR)/libzcopy.so.$(VERSION) $(LIBDIR)/libzcopy.so.1 $(LIBDIR)/libzcopy.so \
-	$(LIBDIR)/libzcopy.a $(PKGCONFIGDIR)/libzcopy.pc \
+	$(LIBDIR)/libzcopy.a $(LIBDIR)/libzcopy-preload.so $(PKGCONFIGDIR)/libzcopy.pc \
 	$(INCLUDEDIR)/zcopy.h $(INCLUDEDIR)/linux/zcopy.h $(INCLUDEDIR)/linux/zcopy_netlink.h \
 	$(UDEVRULESDIR)/60-zcopy.rules $(DOCDIR)/modules-load.d/zcopy.conf \
 	$(BASHCOMPDIR)/zcopy \
@@ -234,7 +245,7 @@ USERSPACE_DIRS := $(DOCDIR)/modules-load.d $(DOCDIR) $(PKGCONFIGDIR)
 
 # Only what it installs is built (not the examples and test programs).
 install-userspace: $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/libzcopy.a \
-		$(B)/bin/zcopy $(B)/lib/libzcopy.pc $(B)/60-zcopy.rules
+		$(PRELOAD) $(B)/bin/zcopy $(B)/lib/libzcopy.pc $(B)/60-zcopy.rules
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(UDEVRULESDIR) \
 		$(DESTDIR)$(DOCDIR)/modules-load.d $(DESTDIR)$(BASHCOMPDIR) \
@@ -243,6 +254,7 @@ install-userspace: $(LIB) $(B)/lib/libzcopy.so.1 $(B)/lib/libzcopy.so $(B)/lib/l
 	ln -sf libzcopy.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libzcopy.so.1
 	ln -sf libzcopy.so.1 $(DESTDIR)$(LIBDIR)/libzcopy.so
 	install -m 0644 $(B)/lib/libzcopy.a $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 $(B)/lib/libzcopy.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 0644 userspace/lib/zcopy.h $(DESTDIR)$(INCLUDEDIR)/zcopy.h
 	install -m 0644 uapi/linux/zcopy.h uapi/linux/zcopy_netlink.h \

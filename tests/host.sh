@@ -112,7 +112,8 @@ if echo 'int main(void) { return 0; }' | cc -m32 -x c -o "$out/m32-probe" - 2>/d
 	werror32() {
 		local f
 		mkdir -p "$out/m32"
-		for f in userspace/lib/zcopy.c userspace/lib/zcopy_nl.c userspace/cli/zcopy.c; do
+		for f in userspace/lib/zcopy.c userspace/lib/zcopy_nl.c userspace/lib/preload.c \
+			userspace/cli/zcopy.c; do
 			cc -m32 -std=c11 -O2 -g -Wall -Wextra -Werror -Iuapi -Iuserspace/lib -c \
 				-o "$out/m32/$(echo "$f" | tr / _).o" "$f" || return 1
 		done
@@ -254,7 +255,7 @@ pkg_install() {
 	(cd "$pkg/root" && find . | sort)
 	local f
 	for f in usr/bin/zcopy usr/lib/libzcopy.so.$ZC_VERSION usr/lib/libzcopy.a \
-		usr/lib/pkgconfig/libzcopy.pc usr/include/zcopy.h usr/include/linux/zcopy.h \
+		usr/lib/libzcopy-preload.so usr/lib/pkgconfig/libzcopy.pc usr/include/zcopy.h usr/include/linux/zcopy.h \
 		usr/include/linux/zcopy_netlink.h usr/lib/udev/rules.d/60-zcopy.rules \
 		usr/share/doc/zcopy/modules-load.d/zcopy.conf \
 		usr/share/bash-completion/completions/zcopy usr/share/man/man1/zcopy.1 \
@@ -269,6 +270,16 @@ pkg_install() {
 }
 check "make install DESTDIR PREFIX=/usr: every file in place, soname links; hello.c built with pkg-config" \
 	"$out/pkg-install.log" pkg_install
+# The installed zcopy run finds the installed interposer: ../lib next to
+# itself (PREFIX/bin, PREFIX/lib), not the build tree's.
+pkg_run() {
+	LD_LIBRARY_PATH="$pkg/root/usr/lib" "$pkg/root/usr/bin/zcopy" run -- \
+		sh -c 'echo "$LD_PRELOAD"' >"$pkg/run.out" || return 1
+	cat "$pkg/run.out"
+	[ "$(cat "$pkg/run.out")" = "$(realpath "$pkg/root/usr/lib/libzcopy-preload.so")" ]
+}
+check "the installed zcopy run puts the installed libzcopy-preload.so in LD_PRELOAD" \
+	"$out/pkg-run.log" pkg_run
 pkg_linked() {
 	# Shared: loads libzcopy.so.1. Static: libzcopy.a inside, so no
 	# libzcopy.so.1, and libmnl.so.0, which only pkg-config --static named.
@@ -316,10 +327,14 @@ pkg_completion() {
 			[ "$(offer "zcopy send --js" 2)" = --json ] &&
 			[ "$(offer "zcopy stats --" 2)" = "--json --reset --help" ] &&
 			[ -z "$(offer "zcopy send --count x" 3)" ] &&
+			[ "$(offer "zcopy r" 1)" = run ] &&
+			[ "$(offer "zcopy run --st" 2)" = --stats ] &&
+			offer "zcopy run -- ech" 3 | grep -qw echo &&
+			offer "zcopy run --stats ech" 3 | grep -qw echo &&
 			complete -p zcopy | grep -q "_zcopy"
 	' _ "$pkg/root/usr/share/bash-completion/completions/zcopy"
 }
-check "bash completion: commands, options per command, nothing after --count" \
+check "bash completion: commands, options per command, nothing after --count, run CMD" \
 	"$out/pkg-completion.log" pkg_completion
 pkg_uninstall() {
 	make -s uninstall-userspace DESTDIR="$pkg/root" PREFIX=/usr || return 1

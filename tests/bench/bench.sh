@@ -17,6 +17,11 @@
 # loop, a pool for every request, and NODISKIO; each also without the cold
 # fetch. Tables in bench.txt, rows in bench.json ("cold_file"), the plot
 # coldfile.svg.
+# And the "server" row (ZC_BENCH_SERVER=1, the default): Debian's lighttpd
+# serving files of 4 KiB, 64 KiB, 1 MiB and 64 MiB to 8 keep-alive clients
+# (zcload -t), plain and under `zcopy run`, ZC_BENCH_SERVER_ROUNDS rounds
+# (3) of ZC_BENCH_SERVER_SECS seconds (5) per run. A table per kernel in
+# bench.txt, rows in bench.json ("server").
 # Exits non-zero if any kernel's run failed.
 #
 # Environment: ZC_BENCH_ARGS (zcbench run options, e.g. "--reps 3
@@ -25,8 +30,8 @@
 # file systems the files are on, in this order: "tmpfs ext4" by default;
 # ext4 is on a loop device over an image in the guest's tmpfs), ZC_BENCH_MEM (guest memory, MiB; default
 # 3072), ZC_BENCH_TIMEOUT (seconds per kernel; default 1500 per file
-# system), ZC_KERNELS. ZC_BENCH_FS=none skips zcbench (the cold file row
-# alone); ZC_BENCH_COLD=0 skips the cold file row, ZC_BENCH_COLD_ROUNDS
+# system), ZC_KERNELS. ZC_BENCH_FS=none skips zcbench (the cold file and
+# server rows alone); ZC_BENCH_COLD=0 skips the cold file row, ZC_BENCH_COLD_ROUNDS
 # sets its rounds (3; medians of them).
 #
 # ZC_BENCH_PERF="METHOD ..." profiles instead of measuring: in the guest,
@@ -45,6 +50,9 @@ MEM=${ZC_BENCH_MEM:-3072}
 FSS=$(echo ${ZC_BENCH_FS:-tmpfs ext4})
 COLD=${ZC_BENCH_COLD:-1}
 COLD_ROUNDS=${ZC_BENCH_COLD_ROUNDS:-3}
+SERVER=${ZC_BENCH_SERVER:-1}
+SERVER_ROUNDS=${ZC_BENCH_SERVER_ROUNDS:-3}
+SERVER_SECS=${ZC_BENCH_SERVER_SECS:-5}
 [ "$FSS" = none ] && FSS=""
 for fs in $FSS; do
 	case $fs in
@@ -53,11 +61,12 @@ for fs in $FSS; do
 	esac
 done
 PROFILE=${ZC_BENCH_PERF:-}
-[ -n "$PROFILE" ] && COLD=0
-[ -n "$FSS" ] || [ "$COLD" = 1 ] || { echo "ZC_BENCH_FS: nothing to run" >&2; exit 2; }
+[ -n "$PROFILE" ] && COLD=0 && SERVER=0
+[ -n "$FSS" ] || [ "$COLD" = 1 ] || [ "$SERVER" = 1 ] || { echo "ZC_BENCH_FS: nothing to run" >&2; exit 2; }
 # The cold file row: six runs of 11 to 20 s a round, and the throttled
 # drive's files (ZC_DISK_BENCH: big.bin and hot*.bin on it, tests/vm/lib.sh).
-LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w) + (60 + 150 * COLD_ROUNDS) * COLD))}
+# The server row: eight runs of 2.5 s plus SERVER_SECS a round.
+LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w) + (60 + 150 * COLD_ROUNDS) * COLD + (60 + 8 * (10 + 2 * SERVER_SECS) * SERVER_ROUNDS) * SERVER))}
 export ZC_DISK_BENCH=$COLD
 PERF=""
 if [ -n "$PROFILE" ]; then
@@ -67,6 +76,7 @@ mkdir -p "$OUT"
 rc=0
 done_runs="" # KVER/FS of every run with results
 cold_runs="" # KVER of every run with a cold file row
+server_runs="" # KVER of every run with a server row
 
 # section NAME LOG: the lines between "==> NAME <==" and the next "==>".
 section() {
@@ -80,7 +90,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	echo "=== $kver"
 	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
 	ZC_EXTRA_BINS=${PERF:+$PERF} build_initramfs "/lib/modules/$kver" "$kodir" bench \
-		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD"$'\n'"ZC_BENCH_COLD_ROUNDS=$COLD_ROUNDS" ||
+		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD"$'\n'"ZC_BENCH_COLD_ROUNDS=$COLD_ROUNDS"$'\n'"ZC_BENCH_SERVER=$SERVER"$'\n'"ZC_BENCH_SERVER_ROUNDS=$SERVER_ROUNDS"$'\n'"ZC_BENCH_SERVER_SECS=$SERVER_SECS" ||
 		{ rc=1; continue; }
 	t0=$SECONDS
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"
@@ -102,6 +112,9 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	if [ "$COLD" = 1 ] && [ "$(grep -c '^zcload ' "$dir/cold/rows.txt" 2>/dev/null)" != $((6 * COLD_ROUNDS)) ]; then
 		missing="$missing cold-file-row"
 	fi
+	if [ "$SERVER" = 1 ] && [ "$(grep -c '^zcload ' "$dir/server/rows.txt" 2>/dev/null)" != $((8 * SERVER_ROUNDS)) ]; then
+		missing="$missing server-row"
+	fi
 	if [ $qrc != 0 ] || ! grep -q '^BENCH-STATUS 0$' "$dir/guest.log" ||
 		grep -q '^BENCH-ERROR' "$dir/guest.log" || [ -n "$missing" ]; then
 		echo "not ok - benchmark on $kver (qemu status $qrc${missing:+; no results on$missing}; see $dir/guest.log)"
@@ -119,6 +132,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 		[ -s "$dir/$fs/results.json" ] && done_runs="$done_runs $kver/$fs"
 	done
 	[ -s "$dir/cold/rows.txt" ] && cold_runs="$cold_runs $kver"
+	[ -s "$dir/server/rows.txt" ] && server_runs="$server_runs $kver"
 done
 
 if [ -n "$PROFILE" ]; then
@@ -134,7 +148,40 @@ if [ -n "$PROFILE" ]; then
 	done
 	exit $rc
 fi
-[ -n "$done_runs$cold_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
+[ -n "$done_runs$cold_runs$server_runs" ] || { echo "no kernel produced results" >&2; exit 1; }
+
+# The server row of each kernel, from zcload's lines ("zcload MODE-SIZE
+# none REQUESTS REQ/S P50_US P99_US MAX_US 0 ERRORS", MODE plain or
+# zcopy; the 64 MiB file measured three times as long): per size, the
+# median over the rounds of each mode's requests/s,
+# as MiB/s of bodies too, and zcopy's as a multiple of plain's
+# (server/table.txt).
+for kver in $server_runs; do
+	awk -v kver="$kver" -v secs="$SERVER_SECS" '$1 == "zcload" {
+		split($2, a, "-"); k = a[1] " " a[2]; n[k]++
+		v[k, n[k]] = $4 / (a[2] == 67108864 ? 3 * secs : secs)
+		if ($10 != 0) err[k] += $10
+	}
+	function median(k,   i, j, t, m, x) {
+		m = n[k]
+		for (i = 1; i <= m; i++) x[i] = v[k, i]
+		for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+		return m % 2 ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2
+	}
+	END {
+		printf "Linux %s, server row: Debian'"'"'s lighttpd 1.4.69 serving one file to 8 keep-alive clients\n", kver
+		printf "(tests/bench/zcload.c -t) over loopback for %s s (64 MiB: %s s), plain and under `zcopy run`;\n", secs, 3 * secs
+		printf "medians of %d rounds\n", n["plain 4096"]
+		printf "%-10s %12s %12s %12s %12s %8s\n", "size", "plain req/s", "zcopy req/s", "plain MiB/s", "zcopy MiB/s", "zcopy x"
+		split("4096 65536 1048576 67108864", sz, " ")
+		for (i = 1; i <= 4; i++) {
+			p = median("plain " sz[i]); z = median("zcopy " sz[i])
+			printf "%-10s %12.1f %12.1f %12.1f %12.1f %8.2f%s\n", sz[i], p, z, p * sz[i] / 1048576,
+				z * sz[i] / 1048576, (p > 0 ? z / p : 0),
+				(err["plain " sz[i]] + err["zcopy " sz[i]] ? "  (errors)" : "")
+		}
+	}' "$OUT/$kver/server/rows.txt" >"$OUT/$kver/server/table.txt"
+done
 
 # The cold file row of each kernel, from zcload's lines ("zcload MODE
 # none|cold REQUESTS REQ/S P50_US P99_US MAX_US COLD_MIB ERRORS", one per
@@ -209,6 +256,10 @@ done
 		echo
 		cat "$OUT/$kver/cold/table.txt"
 	done
+	for kver in $server_runs; do
+		echo
+		cat "$OUT/$kver/server/table.txt"
+	done
 } >"$OUT/bench.txt"
 
 # bench.json: {"generated", "command", ..., "kernels": [zcbench's object
@@ -233,6 +284,18 @@ done
 				"\"cold_MiB_in_window\": %s, \"errors\": %d}", sep, kver, $2, $3 == "cold" ? "true" : "false",
 				$4, $5, $6, $7, $8, $9, $10
 			sep = ", " }' "$OUT/$kver/cold/rows.txt"
+		sep=", "
+	done
+	printf '], "server": ['
+	sep=""
+	for kver in $server_runs; do
+		awk -v kver="$kver" -v sep="$sep" -v secs="$SERVER_SECS" '$1 == "zcload" {
+			split($2, a, "-"); rps = $4 / (a[2] == 67108864 ? 3 * secs : secs)
+			printf "%s{\"kernel\": \"%s\", \"server\": \"lighttpd\", \"zcopy_run\": %s, \"file_bytes\": %d, " \
+				"\"requests\": %d, \"requests_per_s\": %.2f, \"MiB_per_s\": %.1f, \"p50_us\": %s, " \
+				"\"p99_us\": %s, \"max_us\": %s, \"errors\": %d}", sep, kver,
+				(a[1] == "zcopy" ? "true" : "false"), a[2], $4, rps, rps * a[2] / 1048576, $6, $7, $8, $10
+			sep = ", " }' "$OUT/$kver/server/rows.txt"
 		sep=", "
 	done
 	printf ']}\n'

@@ -111,6 +111,7 @@ void test_fuzz(void);
 void test_stress(void);
 void test_notify(void);
 void test_nodiskio(void);
+void test_preload(void);
 int sink_main(int argc, char **argv);
 int unload_main(int argc, char **argv);
 int zcfuse_main(int argc, char **argv);

@@ -831,6 +831,202 @@ hello_case() {
 hello_case "hello.c built with pkg-config --libs (libzcopy.so.1) sends a file" /zc/hello-shared 9040
 hello_case "hello.c built with pkg-config --static (libzcopy.a) sends a file" /zc/hello-static 9041
 
+# ---- an unmodified server on zcopy: Debian's lighttpd under `zcopy run` --
+# lighttpd 1.4.69 sends a file body of 16 KiB or more with sendfile64()
+# (server.network-backend's default on Linux); a smaller one it reads into
+# its header's buffer (pread, writev). Run twice over the same requests:
+# plain, then under `zcopy run --stats`, whose interposer
+# (libzcopy-preload.so) turns each sendfile64() into zc_sendfile(). Each
+# body's sha256 at the client must be the file's; the second error log
+# may say nothing the first does not; the interposer's counts and the
+# module's must agree.
+t0=$(date +%s)
+LW=/tmp/lt
+LT=http://127.0.0.1:8081
+LT6=http://[::1]:8081
+# The largest file: 64 MiB; 16 MiB on the debug kernels, whose KASAN
+# makes each byte cost many times more (the suite's watchdog is 900 s).
+LBIG=67108864
+[ "${ZC_DEBUG:-0}" = 1 ] && LBIG=16777216
+# /var/tmp: lighttpd's default upload directory, which it checks at start.
+mkdir -p $LW /var/tmp
+for n in 0 1 4096 16383 16384 65537 1048576 $LBIG; do
+	head -c $n /dev/urandom >$LW/f$n.bin
+done
+# lt_conf NAME: a configuration logging to /tmp/lt-NAME.log.
+lt_conf() {
+	cat >/tmp/lt-$1.conf <<CONF
+server.document-root = "$LW"
+server.port = 8081
+server.bind = "127.0.0.1"
+\$SERVER["socket"] == "[::1]:8081" { }
+server.errorlog = "/tmp/lt-$1.log"
+mimetype.assign = ( "" => "application/octet-stream" )
+CONF
+}
+# start_lt NAME [PREFIX...]: lighttpd -D under PREFIX (zcopy run ...), its
+# stderr in /tmp/lt-NAME.err; returns once it answers.
+start_lt() {
+	name=$1
+	shift
+	lt_conf $name
+	rm -f /tmp/lt-$name.log
+	"$@" /usr/sbin/lighttpd -D -f /tmp/lt-$name.conf 2>/tmp/lt-$name.err &
+	lt=$!
+	i=0
+	while [ "$($CURL -s -o /dev/null -w '%{http_code}' $LT/f1.bin)" != 200 ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+stop_lt() {
+	kill -TERM $lt
+	wait $lt
+}
+# lt_get URL FILE [CURL-ARGS...]: a 200 whose body is FILE's bytes.
+lt_get() {
+	u=$1
+	f=$2
+	shift 2
+	rm -f /tmp/lt.body
+	code=$($CURL -s --max-time 120 -o /tmp/lt.body -w '%{http_code}' "$@" "$u")
+	same status "$code" 200 && same sha256 "$(sha /tmp/lt.body)" "$(sha $f)"
+}
+# lt_range FILE RANGE FIRST LEN: a 206 of LEN bytes from FIRST.
+lt_range() {
+	rm -f /tmp/lt.body
+	code=$($CURL -s --max-time 60 -o /tmp/lt.body -w '%{http_code}' -r "$2" "$LT/$1")
+	tail -c +$(($3 + 1)) $LW/$1 | head -c $4 >/tmp/lt.want
+	same status "$code" 206 && same bytes "$(sha /tmp/lt.body)" "$(sha /tmp/lt.want)"
+}
+# lt_keepalive: three files on one connection, each whole.
+lt_keepalive() {
+	rm -f /tmp/lt.k1 /tmp/lt.k2 /tmp/lt.k3
+	same connections "$($CURL -s --max-time 60 -w '%{num_connects} ' \
+		-o /tmp/lt.k1 $LT/f65537.bin -o /tmp/lt.k2 $LT/f1048576.bin \
+		-o /tmp/lt.k3 $LT/f16384.bin)" "1 0 0 " &&
+		cmp -s /tmp/lt.k1 $LW/f65537.bin && cmp -s /tmp/lt.k2 $LW/f1048576.bin &&
+		cmp -s /tmp/lt.k3 $LW/f16384.bin
+}
+# lt_parallel: 8 clients at once (the largest file for two of them, one over
+# IPv6), each body whole.
+lt_parallel() {
+	pids=""
+	for i in 1 2 3 4 5 6 7 8; do
+		case $i in
+		1) u=$LT/f$LBIG.bin ;;
+		2) u=$LT6/f$LBIG.bin ;;
+		3 | 4) u=$LT/f65537.bin ;;
+		*) u=$LT/f1048576.bin ;;
+		esac
+		$CURL -s --max-time 120 -o /tmp/lt.p$i "$u" &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait $p
+	done
+	for i in 1 2 3 4 5 6 7 8; do
+		case $i in
+		1 | 2) f=f$LBIG.bin ;;
+		3 | 4) f=f65537.bin ;;
+		*) f=f1048576.bin ;;
+		esac
+		same "client $i" "$(sha /tmp/lt.p$i)" "$(sha $LW/$f)" || return 1
+	done
+	rm -f /tmp/lt.p?
+}
+# lt_abort: a client that gives up after 2 MiB of the largest file, then a
+# whole fetch of it.
+lt_abort() {
+	$CURL -s --max-time 30 $LT/f$LBIG.bin | head -c 2097152 >/tmp/lt.abort
+	same "aborted client's bytes" "$(wc -c </tmp/lt.abort)" 2097152 &&
+		lt_get $LT/f$LBIG.bin $LW/f$LBIG.bin
+}
+# lt_suite NAME: every check against the lighttpd started last.
+lt_suite() {
+	check "lighttpd ($1): listens on 127.0.0.1:8081 and [::1]:8081" sh -c \
+		"test \"\$($CURL -s -o /dev/null -w '%{http_code}' $LT6/f1.bin)\" = 200"
+	for n in 0 1 4096 16383 16384 65537 1048576 $LBIG; do
+		check "lighttpd ($1): a $n-byte file over IPv4, sha256 at the client" \
+			lt_get $LT/f$n.bin $LW/f$n.bin
+	done
+	for n in 65537 $LBIG; do
+		check "lighttpd ($1): a $n-byte file over IPv6" lt_get $LT6/f$n.bin $LW/f$n.bin
+	done
+	check "lighttpd ($1): Range 4095-70000" lt_range f1048576.bin 4095-70000 4095 65906
+	check "lighttpd ($1): Range 1000000- (open-ended)" lt_range f1048576.bin 1000000- 1000000 48576
+	check "lighttpd ($1): Range -13 of the 65537-byte file" lt_range f65537.bin -13 65524 13
+	check "lighttpd ($1): Range of 8001 bytes near the end of the $LBIG-byte file" \
+		lt_range f$LBIG.bin $((LBIG - 8864))-$((LBIG - 864)) $((LBIG - 8864)) 8001
+	check "lighttpd ($1): keep-alive: three files on one connection" lt_keepalive
+	check "lighttpd ($1): 8 clients at once, every body whole" lt_parallel
+	check "lighttpd ($1): a client that aborts mid-transfer, then the file whole" lt_abort
+	check "lighttpd ($1): still serves after all that" lt_get $LT/f1048576.bin $LW/f1048576.bin
+}
+# lt_log NAME: the error log's messages, without times and numbers.
+lt_log() {
+	sed 's/^[0-9-]* [0-9:]*: //; s/[0-9][0-9]*/N/g' /tmp/lt-$1.log | sort -u
+}
+check "zcopy run without a command exits 2" exit_is 2 zcopy run
+check "zcopy run exits with the command's status" exit_is 3 zcopy run -- sh -c 'exit 3'
+check "zcopy run of a missing command exits 127" exit_is 127 zcopy run -- /nonexistent
+run_env() {
+	same LD_PRELOAD "$(LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libzcopy.so.1 zcopy run -- \
+		sh -c 'echo $LD_PRELOAD')" libzcopy-preload.so:/usr/lib/x86_64-linux-gnu/libzcopy.so.1
+}
+check "zcopy run puts the interposer first in LD_PRELOAD, keeping what was there" run_env
+if check "lighttpd is in the guest" test -x /usr/sbin/lighttpd; then
+	start_lt plain
+	lt_suite plain
+	stop_lt
+
+	zcopy stats --reset
+	calls0=$(zcopy stats | sed -n 's/^ *calls_sendfile: //p')
+	start_lt zc zcopy run --stats --
+	# lighttpd's small bodies do not reach sendfile: no module call.
+	small() {
+		lt_get $LT/f16383.bin $LW/f16383.bin && lt_get $LT/f4096.bin $LW/f4096.bin &&
+			same calls_sendfile "$(zcopy stats | sed -n 's/^ *calls_sendfile: //p')" "$calls0"
+	}
+	check "lighttpd (zcopy run): bodies below 16 KiB are not sent by sendfile (no zcopy call)" small
+	lt_suite "zcopy run"
+	stop_lt
+	check "zcopy run exits with lighttpd's status (0 after SIGTERM)" test $? = 0
+	sed 's/^/# | /' /tmp/lt-zc.err
+	zcopy stats >/tmp/lt.stats
+	# field NAME: that counter of the module.
+	field() { sed -n "s/^ *$1: //p" /tmp/lt.stats; }
+	line=$(grep '^zcopy run: through zcopy:' /tmp/lt-zc.err)
+	calls=$(echo "$line" | sed -n 's/.*: \([0-9]*\) sendfile calls.*/\1/p')
+	bytes=$(echo "$line" | sed -n 's/.* calls, \([0-9]*\) bytes.*/\1/p')
+	zc=$(echo "$line" | sed -n 's/.*(\([0-9]*\) by reference.*/\1/p')
+	fb=$(sed -n 's/^zcopy run: fell back to sendfile(2): \([0-9]*\) calls.*/\1/p' /tmp/lt-zc.err)
+	# Bodies of 16 KiB or more fetched whole, at least: the sizes of
+	# lt_suite (16384, 65537, 1048576, LBIG over IPv4; 65537 and
+	# LBIG over IPv6; the range of 65906 bytes), keep-alive (65537,
+	# 1048576, 16384), the 8 clients (2 x LBIG, 2 x 65537, 4 x 1 MiB),
+	# LBIG after the abort, and 1 MiB at the end.
+	min=$((16384 + 65537 + 1048576 + LBIG + 65537 + LBIG + 65906 +
+		65537 + 1048576 + 16384 + 2 * LBIG + 2 * 65537 + 4 * 1048576 +
+		LBIG + 1048576))
+	check "zcopy run --stats: $bytes bytes went through zcopy, at least the $min of the bodies" \
+		test "${bytes:-0}" -ge $min
+	check "zcopy run --stats: all of them by reference ($zc of $bytes)" test "${zc:--1}" = "$bytes"
+	check "zcopy run --stats: no call fell back to sendfile(2) ($fb)" test "${fb:--1}" = 0
+	check "the module counted the interposer's $calls calls (calls_sendfile)" \
+		test "$(($(field calls_sendfile) - calls0))" = "$calls"
+	check "the module counted the interposer's $bytes bytes (bytes_sent), $zc by reference (bytes_zc)" \
+		test "$(field bytes_sent) $(field bytes_zc)" = "$bytes $zc"
+	check "zcopy run said nothing about falling back" sh -c '! grep -q zcopy-preload /tmp/lt-zc.err'
+	lt_log plain >/tmp/lt-plain.msgs
+	lt_log zc >/tmp/lt-zc.msgs
+	sed 's/^/# plain: /' /tmp/lt-plain.msgs
+	check "lighttpd's error log under zcopy run says nothing the plain run does not" \
+		sh -c '! grep -vxFf /tmp/lt-plain.msgs /tmp/lt-zc.msgs'
+	grep -vxFf /tmp/lt-plain.msgs /tmp/lt-zc.msgs | sed 's/^/# only under zcopy run: /'
+fi
+echo "# lighttpd tests: $(($(date +%s) - t0)) s"
+
 # ---- unload --------------------------------------------------------------
 kill $PEER 2>/dev/null
 check "umount /mnt/fuse" umount /mnt/fuse
@@ -949,6 +1145,28 @@ fallback() {
 check "zchttpd without the module falls back, says so once, serves the same bytes" fallback
 kill -TERM $httpd
 wait $httpd
+
+# lighttpd under `zcopy run` without the module: the interposer says so
+# once and every call is the real sendfile(2), with the same bytes.
+if [ -x /usr/sbin/lighttpd ]; then
+	start_lt nomod zcopy run --stats --
+	check "lighttpd (zcopy run, no module): the 1 MiB file whole" \
+		lt_get $LT/f1048576.bin $LW/f1048576.bin
+	check "lighttpd (zcopy run, no module): the $LBIG-byte file whole, over IPv6" \
+		lt_get $LT6/f$LBIG.bin $LW/f$LBIG.bin
+	check "lighttpd (zcopy run, no module): keep-alive" lt_keepalive
+	stop_lt
+	sed 's/^/# | /' /tmp/lt-nomod.err
+	check "zcopy run without the module: one line says it falls back" same "the line" \
+		"$(grep zcopy-preload /tmp/lt-nomod.err)" \
+		"zcopy-preload: /dev/zcopy: No such file or directory (is the zcopy module loaded?); using sendfile(2)"
+	nomod_counts() {
+		grep -q '^zcopy run: through zcopy: 0 sendfile calls, 0 bytes' /tmp/lt-nomod.err &&
+			grep -qE '^zcopy run: fell back to sendfile\(2\): [1-9][0-9]* calls, [1-9][0-9]* bytes$' /tmp/lt-nomod.err
+	}
+	check "zcopy run --stats without the module: no call through zcopy, all fell back" nomod_counts
+fi
+rm -rf $LW /tmp/lt.body /tmp/lt.want /tmp/lt.k? /tmp/lt.abort
 
 # ---- the module dkms installed (ZC_DKMS_KO) ------------------------------
 # tests/host.sh ran dkms add, build and install for this kernel from the

@@ -31,7 +31,9 @@
  * fuzzer of the ioctls and read(2)), t_stress.c (many users at once,
  * and faults among them), t_notify.c
  * (completion notices, ZCOPY_SEND_NOTIFY), t_nodiskio.c
- * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk).
+ * (ZCOPY_SEND_NODISKIO and the readahead hint on a throttled disk),
+ * t_preload.c (the library's descriptor reused by the program, and
+ * libzcopy-preload.so against sendfile(2)).
  *
  * Environment (set by run.sh): ZC_PEER_NETNS (a network namespace file)
  * with ZC_PEER_ADDR (an IPv4 address in it over veth) and ZC_NOSG_ADDR /
@@ -220,6 +222,8 @@ int main(int argc, char **argv)
 		test_fuzz();
 	if (part(parts, "stress"))
 		test_stress();
+	if (part(parts, "preload"))
+		test_preload();
 	/* Last: it resets the netlink family's counters. */
 	if (part(parts, "nlfuzz"))
 		test_nlfuzz();

@@ -14,13 +14,25 @@ set -eu
 # libmnl-dev: libzcopy speaks the module's generic netlink family through
 # libmnl. pkgconf, man-db, groff-base: tests/host.sh builds a program
 # against `make install`'s tree with pkg-config and renders the man pages.
+# libpcre2-8-0, libnettle8, libxxhash0: the libraries of Debian's lighttpd,
+# which the guest runs under `zcopy run` (below).
 PKGS="linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 gcc make libc6-dev kmod gcc-multilib qemu-user
 qemu-system-x86 busybox-static iproute2 ethtool e2fsprogs xfsprogs cpio gzip xz-utils
 dkms sparse clang-format liburing-dev libmnl-dev gnuplot-nox linux-perf curl
 linux-source-6.1 linux-source-6.12 flex bison bc libelf-dev libssl-dev
-python3-yaml python3-jsonschema pkgconf man-db groff-base"
+python3-yaml python3-jsonschema pkgconf man-db groff-base libpcre2-8-0 libnettle8 libxxhash0"
+
+# lighttpd's package is downloaded, never installed: installing it would
+# start it as a service on this machine. tests/vm/lib.sh extracts it into
+# the guest, which runs it under `zcopy run` (tests/guest/run.sh).
+debs=${ZC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zcopy}/debs
+if ! ls "$debs"/lighttpd_*_amd64.deb >/dev/null 2>&1; then
+	mkdir -p "$debs"
+	echo "deps: downloading lighttpd's package into $debs"
+	(cd "$debs" && apt-get download -q lighttpd >/dev/null)
+fi
 
 missing=""
 for p in $PKGS; do

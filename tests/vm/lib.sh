@@ -63,6 +63,22 @@ copy_elf() {
 	done
 }
 
+# lighttpd_root: a directory holding Debian's lighttpd package extracted
+# (usr/sbin/lighttpd), from the .deb deps.sh downloaded; extracted once per
+# package version. Fails if there is no .deb.
+lighttpd_root() {
+	local deb dir
+	deb=$(ls "$ZC_CACHE"/debs/lighttpd_*_amd64.deb 2>/dev/null | tail -n 1)
+	[ -n "$deb" ] || return 1
+	dir=$ZC_CACHE/lighttpd/$(basename "$deb" .deb)
+	if [ ! -x "$dir/usr/sbin/lighttpd" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		dpkg-deb -x "$deb" "$dir" || return 1
+	fi
+	echo "$dir"
+}
+
 # module_file MODDIR PATH-IN-TREE: a kernel module under MODDIR/kernel,
 # decompressed.
 module_file() {
@@ -145,8 +161,22 @@ build_initramfs() {
 	cp -L /usr/bin/curl "$root/usr/bin/curl"
 	copy_elf "$root" /usr/bin/curl "$ZC_BUILD/bin/zchttpd" "$ZC_BUILD/bin/zcnotify"
 
+	# Debian's lighttpd, the real server the guest runs under `zcopy run`:
+	# the binary and what it loads. Static files need none of its
+	# mod_*.so (the file, index and directory handlers are built in).
+	local lt
+	if lt=$(lighttpd_root); then
+		mkdir -p "$root/usr/sbin"
+		cp "$lt/usr/sbin/lighttpd" "$root/usr/sbin/lighttpd"
+		copy_elf "$root" "$lt/usr/sbin/lighttpd"
+	else
+		echo "lib.sh: no lighttpd package in $ZC_CACHE/debs (tests/vm/deps.sh" \
+			"downloads it); the guest's lighttpd tests will fail" >&2
+	fi
+
 	# The library where a package would install it: found by soname.
-	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$root/usr/lib/x86_64-linux-gnu/"
+	cp -P "$ZC_BUILD"/lib/libzcopy.so* "$ZC_BUILD/lib/libzcopy-preload.so" \
+		"$root/usr/lib/x86_64-linux-gnu/"
 	cp "$ZC_BUILD/bin/zcopy" "$root/bin/zcopy"
 	cp "$ZC_BUILD/bin/zchttpd" "$root/zc/zchttpd"
 	cp "$ZC_BUILD/bin/zcnotify" "$root/zc/zcnotify"

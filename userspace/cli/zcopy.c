@@ -6,12 +6,14 @@
  *   zcopy stats [--json] [--reset]
  *   zcopy monitor [--json] [--count N]
  *   zcopy config [--events-rate N] [--events-burst N]
+ *   zcopy run [--stats] -- CMD [ARGS...]
  *
  * send connects to HOST:PORT over TCP (IPv4, IPv6 as [addr]:port, or a
  * name) and sends FILE, or a range of it, through /dev/zcopy. stats,
  * monitor and config speak the module's generic netlink family (through
  * libzcopy) for the counters, events and settings of this network
- * namespace.
+ * namespace. run starts CMD with libzcopy-preload.so in LD_PRELOAD, so that
+ * its sendfile(2) calls go through zcopy.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +56,7 @@ static const char usage_text[] =
 	"       zcopy stats [--json] [--reset]\n"
 	"       zcopy monitor [--json] [--count N]\n"
 	"       zcopy config [--events-rate N] [--events-burst N]\n"
+	"       zcopy run [--stats] -- CMD [ARGS...]\n"
 	"       zcopy --help | --version\n"
 	"\n"
 	"send: send FILE (or COUNT bytes of it from OFFSET) to a TCP peer\n"
@@ -89,6 +93,16 @@ static const char usage_text[] =
 	"(CAP_NET_ADMIN).\n"
 	"  --events-rate N   events per second, on average (1 to 1000000)\n"
 	"  --events-burst N  events at once after a quiet time (1 to 1000000)\n"
+	"\n"
+	"run: run CMD with its sendfile(2) and sendfile64() calls sent through\n"
+	"zcopy (libzcopy-preload.so in LD_PRELOAD): what zcopy cannot send, or\n"
+	"everything if the module is not loaded, goes to sendfile(2) as before.\n"
+	"The exit status is CMD's (128+N if signal N ended it).\n"
+	"  --stats       at exit, print how many calls and bytes went through\n"
+	"                zcopy and how many fell back (zcopy stays CMD's parent\n"
+	"                and passes it SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2)\n"
+	"  ZCOPY_PRELOAD_LIB  the interposer to use (default: ../lib/ next to\n"
+	"                this program, else the loader's search path)\n"
 	"\n"
 	"Exit status: 0 done, 1 failed, 2 usage error.\n"
 	"Needs the zcopy module: /dev/zcopy and the \"zcopy\" netlink family.\n";
@@ -824,6 +838,179 @@ static int cmd_config(int argc, char **argv)
 	return 0;
 }
 
+/* ---- run: a program's sendfile(2) through zcopy ------------------------ */
+
+/*
+ * The interposer: $ZCOPY_PRELOAD_LIB, else ../lib/libzcopy-preload.so next
+ * to this program (the build tree's build/bin and build/lib, or PREFIX/bin
+ * and PREFIX/lib), else the bare name, for the loader to find in its
+ * search path (where a package installs it).
+ */
+static const char *preload_lib(char *buf, size_t size)
+{
+	const char *env = getenv("ZCOPY_PRELOAD_LIB");
+	char exe[4096], *slash, *real;
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, size, "%s/../lib/libzcopy-preload.so", exe);
+			real = realpath(buf, NULL);
+			if (real && strlen(real) < size)
+				strcpy(buf, real);
+			free(real);
+			/* LD_PRELOAD splits at spaces and colons. */
+			if (!access(buf, R_OK) && !strpbrk(buf, " :"))
+				return buf;
+		}
+	}
+	return "libzcopy-preload.so";
+}
+
+static volatile sig_atomic_t run_child;
+
+static void run_forward(int sig)
+{
+	if (run_child > 0)
+		kill(run_child, sig);
+}
+
+/* The sums of the lines the interposer appended, one per process. */
+struct run_counts {
+	unsigned long long procs, calls, bytes, zc, copied, errors, fb_calls, fb_bytes;
+};
+
+static int run_read_stats(const char *path, struct run_counts *c)
+{
+	unsigned long long v[7];
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line,
+			   "pid %*d calls %llu bytes %llu zc %llu copied %llu errors %llu "
+			   "fallback_calls %llu fallback_bytes %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) != 7)
+			continue;
+		c->procs++;
+		c->calls += v[0];
+		c->bytes += v[1];
+		c->zc += v[2];
+		c->copied += v[3];
+		c->errors += v[4];
+		c->fb_calls += v[5];
+		c->fb_bytes += v[6];
+	}
+	fclose(f);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
+	char lib[4200], stats[64], *pre;
+	const char *old, *tmp, *libp;
+	struct run_counts c = { 0 };
+	struct sigaction sa = { .sa_handler = run_forward };
+	int opt, want_stats = 0, fd, status;
+	size_t i;
+	pid_t pid;
+
+	optind = 1;
+	/* "+": CMD's own options are CMD's, even without "--". */
+	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			want_stats = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return bad_option(argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "run needs a command");
+
+	libp = preload_lib(lib, sizeof(lib));
+	old = getenv("LD_PRELOAD");
+	if (old && *old) {
+		if (asprintf(&pre, "%s:%s", libp, old) < 0)
+			return 1;
+	} else {
+		pre = (char *)libp;
+	}
+	if (setenv("LD_PRELOAD", pre, 1) < 0) {
+		perror("zcopy: run: setenv");
+		return 1;
+	}
+	if (!want_stats) {
+		execvp(argv[optind], argv + optind);
+		fprintf(stderr, "zcopy: run: %s: %s\n", argv[optind], strerror(errno));
+		return errno == ENOENT ? 127 : 126;
+	}
+
+	tmp = getenv("TMPDIR");
+	snprintf(stats, sizeof(stats), "%s/zcopy-run-XXXXXX",
+		 tmp && *tmp && strlen(tmp) < sizeof(stats) - 20 ? tmp : "/tmp");
+	fd = mkstemp(stats);
+	if (fd < 0) {
+		fprintf(stderr, "zcopy: run: %s: %s\n", stats, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	setenv("ZCOPY_PRELOAD_STATS", stats, 1);
+	/* Handlers before fork: a signal in between reaches the child. */
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaction(fwd[i], &sa, NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("zcopy: run: fork");
+		unlink(stats);
+		return 1;
+	}
+	if (!pid) {
+		sa.sa_handler = SIG_DFL;
+		for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+			sigaction(fwd[i], &sa, NULL);
+		execvp(argv[optind], argv + optind);
+		fprintf(stderr, "zcopy: run: %s: %s\n", argv[optind], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	run_child = pid;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			perror("zcopy: run: waitpid");
+			unlink(stats);
+			return 1;
+		}
+	}
+	run_read_stats(stats, &c);
+	unlink(stats);
+	fprintf(stderr,
+		"zcopy run: through zcopy: %llu sendfile calls, %llu bytes (%llu by reference, "
+		"%llu copied), %llu failed\n"
+		"zcopy run: fell back to sendfile(2): %llu calls, %llu bytes\n"
+		"zcopy run: processes that reported: %llu\n",
+		c.calls, c.bytes, c.zc, c.copied, c.errors, c.fb_calls, c.fb_bytes, c.procs);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
 int main(int argc, char **argv)
 {
 	opterr = 0;
@@ -845,5 +1032,7 @@ int main(int argc, char **argv)
 		return cmd_monitor(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "config"))
 		return cmd_config(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", argv[1]);
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "zc_limits.h"
@@ -20,11 +21,17 @@
 
 /* -1: not open yet. Shared by all threads; set once by compare-exchange. */
 static atomic_int zc_fd = -1;
+/*
+ * What the device was when the library opened it (st_rdev, st_ino), to
+ * tell later whether zc_fd still refers to it: see zc_ioctl().
+ */
+static atomic_ullong zc_rdev, zc_ino;
 
 ZC_API int zc_device_fd(void)
 {
 	int fd = atomic_load_explicit(&zc_fd, memory_order_acquire);
 	int expected = -1;
+	struct stat st;
 
 	if (fd >= 0)
 		return fd;
@@ -35,6 +42,14 @@ ZC_API int zc_device_fd(void)
 	fd = open(ZCOPY_DEVICE_PATH, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
+	/*
+	 * Every open of the device has the same identity, so racing openers
+	 * store the same values; the release below publishes them with fd.
+	 */
+	if (fstat(fd, &st) == 0) {
+		atomic_store_explicit(&zc_rdev, st.st_rdev, memory_order_relaxed);
+		atomic_store_explicit(&zc_ino, st.st_ino, memory_order_relaxed);
+	}
 	/* Another thread may have opened it meanwhile: keep theirs. */
 	if (!atomic_compare_exchange_strong(&zc_fd, &expected, fd)) {
 		close(fd);
@@ -43,12 +58,60 @@ ZC_API int zc_device_fd(void)
 	return fd;
 }
 
+/* Is @fd (still) a descriptor of the device the library opened? */
+static int zc_fd_is_device(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       st.st_rdev == atomic_load_explicit(&zc_rdev, memory_order_relaxed) &&
+	       st.st_ino == atomic_load_explicit(&zc_ino, memory_order_relaxed);
+}
+
 ZC_API void zc_close(void)
 {
 	int fd = atomic_exchange(&zc_fd, -1);
 
-	if (fd >= 0)
+	/* Not ours any more (see zc_ioctl()): the program's, left alone. */
+	if (fd >= 0 && zc_fd_is_device(fd))
 		close(fd);
+}
+
+/*
+ * ioctl(2) on the library's descriptor, which may not be the library's
+ * any more. Programs close descriptors they did not open: a daemon that
+ * closes everything at start-up, a server that dup2()s over a number it
+ * believes free. The cached number may then be closed (EBADF) or name
+ * the program's own socket, file or pipe, none of which knows zcopy's
+ * ioctls (ENOTTY; EINVAL from some drivers). So on exactly those errors
+ * (and never on success: no system call added to a send) the descriptor
+ * is checked against the device's identity. If it is no longer the
+ * device, it is forgotten, not closed (it is the program's now), the
+ * device opened again and the call made once more: the first call never
+ * reached zcopy, so nothing can be sent twice. Still the device: the
+ * error was the call's own, returned as it is.
+ */
+static int zc_ioctl(unsigned long req, void *arg)
+{
+	int dev = zc_device_fd();
+	int ret, err;
+
+	if (dev < 0)
+		return -1;
+	ret = ioctl(dev, req, arg);
+	if (ret >= 0 || (errno != EBADF && errno != ENOTTY && errno != EINVAL))
+		return ret;
+	err = errno;
+	if (zc_fd_is_device(dev)) {
+		errno = err;
+		return -1;
+	}
+	/* Another thread may have done this already: then use its fd. */
+	atomic_compare_exchange_strong(&zc_fd, &dev, -1);
+	dev = zc_device_fd();
+	if (dev < 0)
+		return -1;
+	return ioctl(dev, req, arg);
 }
 
 /*
@@ -64,14 +127,14 @@ static atomic_int zc_offset_ptr = -1;
  * EFAULT, where reading it here would kill the caller. Returns the
  * ioctl's answer, or -2 when only an older module can have refused it.
  */
-static int zc_ioctl_offset_ptr(int dev, struct zcopy_sendfile *args, off_t *offset)
+static int zc_ioctl_offset_ptr(struct zcopy_sendfile *args, off_t *offset)
 {
 	int known = atomic_load_explicit(&zc_offset_ptr, memory_order_relaxed);
 	int r;
 
 	args->flags |= ZCOPY_SEND_OFFSET | ZCOPY_SEND_OFFSET_PTR;
 	args->offset = (int64_t)(uintptr_t)offset;
-	r = ioctl(dev, ZCOPY_IOC_SENDFILE, args);
+	r = zc_ioctl(ZCOPY_IOC_SENDFILE, args);
 	if (r >= 0 || errno != EINVAL || known == 1) {
 		if (known < 0 && (r >= 0 || errno != EINVAL))
 			atomic_store_explicit(&zc_offset_ptr, 1, memory_order_relaxed);
@@ -101,7 +164,7 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 		.cookie = cookie,
 		.readahead = ext ? stats->readahead : 0,
 	};
-	int dev, r, tried = 0;
+	int r, tried = 0;
 
 	if (stats) {
 		stats->zc_bytes = 0;
@@ -113,8 +176,7 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 		errno = EINVAL; /* the offset pointer decides that */
 		return -1;
 	}
-	dev = zc_device_fd();
-	if (dev < 0)
+	if (zc_device_fd() < 0)
 		return -1;
 	/*
 	 * A 64-bit off_t is the kernel's loff_t: the kernel takes the
@@ -123,7 +185,7 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 	 */
 	if (sizeof(off_t) == 8 && offset &&
 	    atomic_load_explicit(&zc_offset_ptr, memory_order_relaxed) != 0) {
-		r = zc_ioctl_offset_ptr(dev, &args, offset);
+		r = zc_ioctl_offset_ptr(&args, offset);
 		if (r != -2)
 			goto out;
 		tried = 1;
@@ -147,7 +209,7 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 
 		if (zc_limit_range(args.offset, &n, ZC_MAX_NON_LFS) < 0) {
 			args.count = 0;
-			if (ioctl(dev, ZCOPY_IOC_SENDFILE, &args) >= 0)
+			if (zc_ioctl(ZCOPY_IOC_SENDFILE, &args) >= 0)
 				errno = EOVERFLOW;
 			return -1;
 		}
@@ -158,7 +220,7 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 	 * VER0 only) refuses nonzero bytes it does not know (E2BIG). A
 	 * failure it does not explain (0) is an error.
 	 */
-	r = ioctl(dev, ZCOPY_IOC_SENDFILE, &args);
+	r = zc_ioctl(ZCOPY_IOC_SENDFILE, &args);
 	/* Anything but the same EINVAL: it was the flag an older module refused. */
 	if (tried && (r >= 0 || errno != EINVAL))
 		atomic_store_explicit(&zc_offset_ptr, 0, memory_order_relaxed);
@@ -203,6 +265,10 @@ ZC_API ssize_t zc_notices_read(struct zcopy_notice *notices, size_t nr)
 		errno = EINVAL;
 		return -1;
 	}
+	/*
+	 * Not checked as zc_ioctl() checks: a program that takes notices
+	 * polls this descriptor itself and knows it is the library's.
+	 */
 	n = read(dev, notices, nr * sizeof(*notices));
 	return n < 0 ? -1 : n / (ssize_t)sizeof(*notices);
 }
@@ -231,7 +297,6 @@ static ssize_t zc_sendv_cookie(int out_fd, const struct zcopy_seg *segs, unsigne
 		.cookie = cookie,
 		.readahead = ext ? stats->readahead : 0,
 	};
-	int dev;
 
 	if (stats) {
 		stats->zc_bytes = 0;
@@ -239,10 +304,9 @@ static ssize_t zc_sendv_cookie(int out_fd, const struct zcopy_seg *segs, unsigne
 		if (ext)
 			stats->stop = ZCOPY_STOP_ERROR;
 	}
-	dev = zc_device_fd();
-	if (dev < 0)
+	if (zc_device_fd() < 0)
 		return -1;
-	if (ioctl(dev, ZCOPY_IOC_SENDV, &args) < 0) {
+	if (zc_ioctl(ZCOPY_IOC_SENDV, &args) < 0) {
 		if (ext)
 			stats->stop = args.stop ? args.stop : ZCOPY_STOP_ERROR;
 		return -1;

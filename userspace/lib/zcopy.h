@@ -362,6 +362,14 @@ void zc_monitor_close(struct zc_monitor *m);
  *
  * Opened (O_CLOEXEC) on first use and kept. Returns -1 with errno set if
  * the device cannot be opened (ENOENT: module not loaded).
+ *
+ * A program that closes or dup2()s over descriptors it did not open
+ * does not break the sends: when a send's ioctl fails as on a foreign
+ * descriptor (EBADF, ENOTTY, EINVAL), the library checks the number
+ * against the device it opened (st_rdev, st_ino); if it names something
+ * else now, the library forgets it without closing it (it is the
+ * program's), opens the device again and makes the call once more.
+ * Notices (zc_notices_read()) are read from the descriptor as it is.
  */
 int zc_device_fd(void);
 
@@ -369,7 +377,8 @@ int zc_device_fd(void);
  * zc_close() - close the library's descriptor of /dev/zcopy
  *
  * For programs that close descriptors they did not open (daemons after
- * fork): call this first. The next call opens the device again.
+ * fork): call this first. The next call opens the device again. A
+ * descriptor that is no longer the device is forgotten, not closed.
  */
 void zc_close(void);
 

@@ -121,6 +121,55 @@ if [ "${ZC_BENCH_COLD:-1}" = 1 ] && [ -z "${ZC_BENCH_PERF:-}" ]; then
 	cold_row || { echo "BENCH-ERROR cold file row"; status=1; }
 fi
 
+# The "server" row (ZC_BENCH_SERVER, on by default): Debian's lighttpd,
+# unmodified, serving one file of 4 KiB, 64 KiB, 1 MiB and 64 MiB (each
+# its own run, the file as hot0.bin in a document root of its own) to
+# zcload's 8 keep-alive clients for ZC_BENCH_SERVER_SECS seconds (5;
+# three times that for 64 MiB), which drop the bodies unread (-t: the
+# server is what is measured), plain and under `zcopy run`, in
+# ZC_BENCH_SERVER_ROUNDS rounds (3) that alternate which goes first;
+# lighttpd on CPU 0, zcload on CPU 1, as zcbench pins them. lighttpd
+# sends bodies of 16 KiB or more with sendfile64() (the 4 KiB file: pread
+# and writev, so zcopy cannot help there and must not hurt). zcload's
+# lines, labelled plain-SIZE and zcopy-SIZE, go to server/rows.txt.
+server_row() {
+	[ -x /usr/sbin/lighttpd ] || return 1
+	mkdir -p /tmp/bench/server /var/tmp
+	for sz in 4096 65536 1048576 67108864; do
+		mkdir -p /tmp/srv/$sz
+		head -c $sz /dev/urandom >/tmp/srv/$sz/hot0.bin
+	done
+	order="plain zcopy"
+	for r in $(seq 1 "${ZC_BENCH_SERVER_ROUNDS:-3}"); do
+		for sz in 4096 65536 1048576 67108864; do
+			for m in $order; do
+				printf 'server.document-root = "/tmp/srv/%s"\nserver.port = 8092\nserver.bind = "127.0.0.1"\nserver.errorlog = "/tmp/srv/error.log"\nserver.max-keep-alive-requests = 100000\nmimetype.assign = ( "" => "application/octet-stream" )\n' \
+					$sz >/tmp/srv/lighttpd.conf
+				if [ $m = zcopy ]; then
+					taskset -c 0 env ZCOPY_PRELOAD_QUIET=1 zcopy run -- \
+						/usr/sbin/lighttpd -D -f /tmp/srv/lighttpd.conf &
+				else
+					taskset -c 0 /usr/sbin/lighttpd -D -f /tmp/srv/lighttpd.conf &
+				fi
+				srv=$!
+				sleep 0.5
+				secs=${ZC_BENCH_SERVER_SECS:-5}
+				[ $sz = 67108864 ] && secs=$((secs * 3))
+				echo "# bench: server row, round $r, $m, $sz bytes, $secs s"
+				taskset -c 1 /zc/zcload -t -p 8092 -n 1 -w 1 -d $secs -l $m-$sz \
+					>>/tmp/bench/server/rows.txt || echo "BENCH-ERROR zcload server $m $sz"
+				kill $srv
+				wait $srv 2>/dev/null
+			done
+		done
+		order="${order#* } ${order%% *}"
+	done
+	rm -rf /tmp/srv
+}
+if [ "${ZC_BENCH_SERVER:-1}" = 1 ] && [ -z "${ZC_BENCH_PERF:-}" ]; then
+	server_row || { echo "BENCH-ERROR server row"; status=1; }
+fi
+
 for f in /tmp/bench/*/*; do
 	[ -f "$f" ] || continue
 	echo "==> ${f#/tmp/bench/} <=="
