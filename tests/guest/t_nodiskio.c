@@ -299,10 +299,18 @@ static void partly_cached(void)
 	report(resident(fd, len) == (len - 4 * MiB) / PAGE,
 	       "nodiskio: part.bin cached but [4, 8) MiB", "%zu pages resident", resident(fd, len));
 	s = rx_start(&rx, &lo4, len, -1);
+	/*
+	 * The cached prefix, then a stop inside the dropped range at a page
+	 * the disk still owes. Exactly the prefix, but for one race: reading
+	 * the prefix meets its readahead marks, which start the readahead of
+	 * the dropped range, and on a slow or busy host the drive's first
+	 * burst of it may land before the call gets there (5.25 MiB seen on
+	 * a debug kernel under load).
+	 */
 	r = nd_call(s, fd, 0, len, ZCOPY_SEND_NODISKIO, 0);
-	report(r.ret == (ssize_t)(4 * MiB) && r.stop == ZCOPY_STOP_DISK &&
-		       r.off == (off_t)(4 * MiB),
-	       "nodiskio: partly cached file: exactly the 4 MiB prefix, stop DISK",
+	report(r.ret >= (ssize_t)(4 * MiB) && r.ret < (ssize_t)(8 * MiB) && r.ret % PAGE == 0 &&
+		       r.stop == ZCOPY_STOP_DISK && r.off == (off_t)r.ret,
+	       "nodiskio: partly cached file: the 4 MiB prefix (or with the burst), stop DISK",
 	       "ret %zd %s stop %s offset %lld", r.ret, errname(r.err), stop_name(r.stop),
 	       (long long)r.off);
 	/*
@@ -311,13 +319,13 @@ static void partly_cached(void)
 	 * drive's first burst of it land before this call: then what landed,
 	 * at most 2 MiB of the 12 MiB left, still at once and stop DISK.
 	 */
-	r2 = nd_call(s, fd, 4 * MiB, len - 4 * MiB, ZCOPY_SEND_NODISKIO, 0);
+	got = r.ret > 0 ? r.ret : 0;
+	r2 = nd_call(s, fd, got, len - got, ZCOPY_SEND_NODISKIO, 0);
 	report(((r2.ret == -1 && r2.err == EBUSY) || (r2.ret > 0 && (size_t)r2.ret <= 2 * MiB)) &&
 		       r2.stop == ZCOPY_STOP_DISK && r2.secs < 0.1 * (len - 4 * MiB) / DISK_BPS,
 	       "nodiskio: partly cached file: at the dropped range, at once: EBUSY or the burst",
 	       "ret %zd %s stop %s in %.3f s", r2.ret, errname(r2.err), stop_name(r2.stop),
 	       r2.secs);
-	got = r.ret > 0 ? r.ret : 0;
 	got += r2.ret > 0 ? r2.ret : 0;
 	got += nd_loop(s, fd, got, len - got, 0, &calls, &busy, &max_secs, &bad);
 	rx_finish(&rx, s);
@@ -609,9 +617,11 @@ static void bad_inputs(void)
 	close(fd);
 
 	tf = open(tmp, O_RDONLY);
-	r = nd_call(sv[0], tf, 0, 100, 0x40, 0);
-	report(r.ret == -1 && r.err == EINVAL, "nodiskio bad: unknown flag 0x40: EINVAL",
-	       "ret %zd %s", r.ret, errname(r.err));
+	/* The first bit no version defines (0x40 was, until 0.4.0). */
+	r = nd_call(sv[0], tf, 0, 100, (ZCOPY_SEND_ALL_FLAGS + 1) & ~ZCOPY_SEND_ALL_FLAGS, 0);
+	report(r.ret == -1 && r.err == EINVAL, "nodiskio bad: the first unknown flag: EINVAL",
+	       "flag %#x: ret %zd %s", (ZCOPY_SEND_ALL_FLAGS + 1) & ~ZCOPY_SEND_ALL_FLAGS, r.ret,
+	       errname(r.err));
 	a = (struct zcopy_sendfile){ .size = sizeof(a),
 				     .flags = ZCOPY_SEND_NODISKIO,
 				     .in_fd = tf,

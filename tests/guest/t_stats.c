@@ -486,7 +486,8 @@ static void do_sendfile(struct call *c, int sock, int fd, size_t count, unsigned
 	off_t off = 0;
 
 	c->ioctl_nr = _IOC_NR(ZCOPY_IOC_SENDFILE);
-	c->flags = flags | ZCOPY_SEND_OFFSET; /* the library's, for @off */
+	/* The library's, for @off: a 64-bit off_t goes as a pointer. */
+	c->flags = flags | ZCOPY_SEND_OFFSET | ZCOPY_SEND_OFFSET_PTR;
 	c->requested = count;
 	c->ret = zc_sendfile_ex(sock, fd, &off, count, flags, &c->st);
 	c->err = c->ret < 0 ? errno : 0;
