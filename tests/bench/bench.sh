@@ -20,7 +20,7 @@
 # And the "server" row (ZC_BENCH_SERVER=1, the default): Debian's lighttpd
 # serving files of 4 KiB, 64 KiB, 1 MiB and 64 MiB to 8 keep-alive clients
 # (zcload -t), plain and under `zcopy run`, ZC_BENCH_SERVER_ROUNDS rounds
-# (3) of ZC_BENCH_SERVER_SECS seconds (5) per run. A table per kernel in
+# (4: each side goes first twice) of ZC_BENCH_SERVER_SECS seconds (5) per run. A table per kernel in
 # bench.txt, rows in bench.json ("server").
 # Exits non-zero if any kernel's run failed.
 #
@@ -51,7 +51,7 @@ FSS=$(echo ${ZC_BENCH_FS:-tmpfs ext4})
 COLD=${ZC_BENCH_COLD:-1}
 COLD_ROUNDS=${ZC_BENCH_COLD_ROUNDS:-3}
 SERVER=${ZC_BENCH_SERVER:-1}
-SERVER_ROUNDS=${ZC_BENCH_SERVER_ROUNDS:-3}
+SERVER_ROUNDS=${ZC_BENCH_SERVER_ROUNDS:-4}
 SERVER_SECS=${ZC_BENCH_SERVER_SECS:-5}
 [ "$FSS" = none ] && FSS=""
 for fs in $FSS; do

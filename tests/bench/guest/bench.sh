@@ -127,7 +127,7 @@ fi
 # zcload's 8 keep-alive clients for ZC_BENCH_SERVER_SECS seconds (5;
 # three times that for 64 MiB), which drop the bodies unread (-t: the
 # server is what is measured), plain and under `zcopy run`, in
-# ZC_BENCH_SERVER_ROUNDS rounds (3) that alternate which goes first;
+# ZC_BENCH_SERVER_ROUNDS rounds (4) that alternate which goes first;
 # lighttpd on CPU 0, zcload on CPU 1, as zcbench pins them. lighttpd
 # sends bodies of 16 KiB or more with sendfile64() (the 4 KiB file: pread
 # and writev, so zcopy cannot help there and must not hurt). zcload's
@@ -140,7 +140,7 @@ server_row() {
 		head -c $sz /dev/urandom >/tmp/srv/$sz/hot0.bin
 	done
 	order="plain zcopy"
-	for r in $(seq 1 "${ZC_BENCH_SERVER_ROUNDS:-3}"); do
+	for r in $(seq 1 "${ZC_BENCH_SERVER_ROUNDS:-4}"); do
 		for sz in 4096 65536 1048576 67108864; do
 			for m in $order; do
 				printf 'server.document-root = "/tmp/srv/%s"\nserver.port = 8092\nserver.bind = "127.0.0.1"\nserver.errorlog = "/tmp/srv/error.log"\nserver.max-keep-alive-requests = 100000\nmimetype.assign = ( "" => "application/octet-stream" )\n' \
