@@ -110,9 +110,12 @@ static uint64_t next(uint64_t *s)
 }
 
 /* SIGUSR1 interrupts the workers' calls (no SA_RESTART) and does nothing else. */
+static __thread unsigned long signals_here; /* for the failure message */
+
 static void on_sigusr1(int sig)
 {
 	(void)sig;
+	signals_here++;
 	atomic_fetch_add(&tot->signals, 1);
 }
 
@@ -400,8 +403,10 @@ static void stream_job(struct job *j, uint64_t *rs)
 			if (r < 0) {
 				if (!expected_errno(j->kind, errno) ||
 				    (j->kind != K_RESET && j->kind != K_SHUT))
-					bad("kind %d: zc_sendfile failed: %s", j->kind,
-					    errname(errno));
+					bad("kind %d: zc_sendfile failed: %s after %zu of %zu "
+					    "bytes from %lld (%lu signals to this thread)",
+					    j->kind, errname(errno), sent, j->count,
+					    (long long)j->off, signals_here);
 				else
 					atomic_fetch_add(&tot->faults, 1);
 				break;
