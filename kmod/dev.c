@@ -29,27 +29,37 @@
 
 #include "zcopy.h"
 
-/*
+/**
+ * zcopy_put_outputs - write a SENDFILE call's outputs to the caller's struct
+ * @uarg: the caller's struct.
+ * @args: the call's state: @sent, @zc_bytes, @copied_bytes and @stop are
+ *	written from here.
+ * @offset: the value to write to @offset.
+ *
  * The fields the kernel writes: @offset, @sent through @copied_bytes, and
  * @stop for a caller whose @size covers it (VER1). Inputs (@count,
  * @cookie, @readahead and everything before @offset) are never written
- * back.
+ * back. @offset is in/out: before the send the caller's own value goes
+ * back (with %ZCOPY_SEND_OFFSET_PTR the address, which a restarted call
+ * reads again), after a successful one the offset reached.
  *
  * Written with one user-access window (user_write_access_begin() and
  * unsafe_put_user()) rather than copy_to_user(): this runs twice per
  * call, and for small files the ioctl's own costs are what zcopy pays
  * over sendfile(2) (copy_to_user() adds a call, the hardened-usercopy
  * check of the kernel object and an access window of its own each time).
+ *
+ * Return: 0, or -EFAULT if the struct cannot be written.
  */
 static int zcopy_put_outputs(struct zcopy_sendfile __user *uarg,
-			     const struct zcopy_sendfile *args)
+			     const struct zcopy_sendfile *args, s64 offset)
 {
 	size_t from = offsetof(struct zcopy_sendfile, offset);
 	size_t to = offsetofend(struct zcopy_sendfile, copied_bytes);
 
 	if (!user_write_access_begin((char __user *)uarg + from, to - from))
 		return -EFAULT;
-	unsafe_put_user(args->offset, &uarg->offset, efault);
+	unsafe_put_user(offset, &uarg->offset, efault);
 	unsafe_put_user(args->sent, &uarg->sent, efault);
 	unsafe_put_user(args->zc_bytes, &uarg->zc_bytes, efault);
 	unsafe_put_user(args->copied_bytes, &uarg->copied_bytes, efault);
@@ -137,6 +147,7 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 	struct zcopy_sendfile args __uninitialized;	/* all set before use */
 	struct zcopy_call call __uninitialized;		/* zcopy_call_begin() */
 	loff_t __user *uoff = NULL;	/* ZCOPY_SEND_OFFSET_PTR's pointer */
+	s64 uoffset;			/* @offset as the caller passed it */
 	ssize_t ret;
 
 	if (!zcopy_get_sendfile_fast(&args, uarg)) {
@@ -149,6 +160,7 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 	}
 	zcopy_call_begin(&call, _IOC_NR(ZCOPY_IOC_SENDFILE), args.flags);
 	call.requested = args.count;
+	uoffset = args.offset;
 	/*
 	 * The offset's own pointer is read first, before any other check,
 	 * as sendfile(2) reads it before looking at a descriptor: a library
@@ -173,13 +185,20 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 	 * They are written now, before anything is sent, and again after:
 	 * a caller whose struct cannot be written learns it from EFAULT
 	 * with nothing sent, never after bytes left (sendfile(2) reports
-	 * no failure after progress either).
+	 * no failure after progress either). @offset keeps the caller's
+	 * value unless the call succeeds: a signal with nothing sent
+	 * (-ERESTARTSYS) makes the kernel run the very same ioctl again
+	 * under SA_RESTART, or when another thread took the signal, and a
+	 * library may retry a failed call (libzcopy's zc_ioctl()); either
+	 * must find the argument as it was, the offset's address included.
+	 * A failure leaves the offset unmoved: what the caller passed says
+	 * it, or with %ZCOPY_SEND_OFFSET_PTR the write-back below.
 	 */
 	args.sent = 0;
 	args.zc_bytes = 0;
 	args.copied_bytes = 0;
 	args.stop = ZCOPY_STOP_ERROR;
-	if (zcopy_put_outputs(uarg, &args))
+	if (zcopy_put_outputs(uarg, &args, uoffset))
 		return zcopy_call_refused(&call, -EFAULT);
 	ret = zcopy_do_sendfile(&args, &call, zf);
 	if (ret < 0) {
@@ -194,7 +213,7 @@ static long zcopy_ioctl_sendfile(struct zcopy_file *zf,
 		 * how many.
 		 */
 		args.sent = ret;
-		zcopy_put_outputs(uarg, &args);
+		zcopy_put_outputs(uarg, &args, args.offset);
 	}
 	/*
 	 * sendfile(2)'s write-back, after success and failure alike, and its

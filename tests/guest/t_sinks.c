@@ -6,8 +6,10 @@
  */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,12 +210,32 @@ static void *drain_later(void *arg)
 	return NULL;
 }
 
+/* A connected TCP pair over loopback. */
+static void tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || sv[0] < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len) || connect(sv[0], (void *)&a, sizeof(a)))
+		die("tcp pair");
+	sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (sv[1] < 0)
+		die("accept");
+	close(l);
+}
+
 /*
  * SA_RESTART: a call blocked from the start (full socket, nothing sent)
  * and interrupted by a signal is restarted by the kernel, as sendfile(2)
- * is; it completes once a late reader drains the socket.
+ * is; it completes once a late reader drains the socket. With @at, from
+ * that offset through a pointer (the library's ZCOPY_SEND_OFFSET_PTR): the
+ * restarted ioctl reads its argument again, which must still hold the
+ * pointer, and the offset must end past the bytes sent (over TCP).
  */
-static void restart_case(const struct method *m, const char *file)
+static void restart_case(const struct method *m, const char *file, off_t at)
 {
 	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART }, old;
 	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
@@ -221,26 +243,37 @@ static void restart_case(const struct method *m, const char *file)
 	struct drain d;
 	char junk[4096] = { 0 }, name[120];
 	pthread_t t;
+	off_t off = at;
 	ssize_t r;
 
-	unix_pair(sv);
+	/* TCP: AF_UNIX's sendpage may append to a queued skb without waiting. */
+	if (at >= 0)
+		tcp_pair(sv);
+	else
+		unix_pair(sv);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	while (write(sv[0], junk, sizeof(junk)) > 0)
-		;
+	/* Full, and still full once loopback's ACKs have freed what they free. */
+	for (int i = 0; i < 3; i++) {
+		while (write(sv[0], junk, sizeof(junk)) > 0)
+			;
+		usleep(20000);
+	}
 	fcntl(sv[0], F_SETFL, 0);
 	d.fd = sv[1];
 	d.got = 0;
 	sigaction(SIGALRM, &sa, &old);
 	pthread_create(&t, NULL, drain_later, &d);
 	setitimer(ITIMER_REAL, &it, NULL);
-	r = m->fn(sv[0], fd, NULL, 65536, NULL);
+	r = m->fn(sv[0], fd, at >= 0 ? &off : NULL, 65536, NULL);
 	close(sv[0]);
 	pthread_join(t, NULL);
 	sigaction(SIGALRM, &old, NULL);
 	snprintf(name, sizeof(name),
-		 "SA_RESTART: %s blocked from the start is restarted and completes", m->name);
-	report(r == 65536 && alarms == before + 1, name, "returned %zd (%s), %d signal(s)", r,
-	       errname(errno), alarms - before);
+		 "SA_RESTART: %s blocked from the start is restarted and completes%s", m->name,
+		 at >= 0 ? " (offset pointer)" : "");
+	report(r == 65536 && alarms == before + 1 && (at < 0 || off == at + 65536), name,
+	       "returned %zd (%s), %d signal(s), offset %lld", r, errname(errno), alarms - before,
+	       (long long)off);
 	close(sv[1]);
 	close(fd);
 }
@@ -275,6 +308,8 @@ void test_sinks(const char *file)
 	poll_case(&m_sendfile);
 	blocked_pair("SO_SNDTIMEO on a full blocking socket", sndtimeo_case, file);
 	blocked_pair("a signal while blocked on a full socket", signal_case, file);
-	restart_case(&m_zcopy, file);
-	restart_case(&m_sendfile, file);
+	restart_case(&m_zcopy, file, -1);
+	restart_case(&m_sendfile, file, -1);
+	restart_case(&m_zcopy, file, 12345);
+	restart_case(&m_sendfile, file, 12345);
 }

@@ -5,11 +5,14 @@
  * 4x the CPUs in threads of this process, plus one forked process per
  * CPU running a worker too, all on the library's one /dev/zcopy
  * descriptor, send for ZC_STRESS_SECONDS (default 20) a mix of transfers:
- * files of several sizes at random offsets over TCP on loopback, AF_UNIX
- * stream and UDP, blocking and not, zc_sendfile(), zc_sendv() (header,
- * file, trailer) and notified calls; every byte received is checked
- * against the file. Among them, faults, each of which must end in a count
- * or a defined errno, with the bytes that arrived right:
+ * files of several sizes at random offsets over TCP on loopback and over
+ * veth to a receiver in the peer namespace (ZC_PEER_NETNS/ZC_PEER_ADDR,
+ * skipped with a note without them: skbs of lent pages crossing into
+ * another namespace), AF_UNIX stream and UDP, blocking and not,
+ * zc_sendfile(), zc_sendv() (header, file, trailer) and notified calls;
+ * every byte received is checked against the file. Among them, faults,
+ * each of which must end in a count or a defined errno, with the bytes
+ * that arrived right:
  *  - the peer resets the connection mid-transfer (SO_LINGER 0);
  *  - another thread shuts the socket down, or closes a dup of it, during
  *    a send;
@@ -18,18 +21,33 @@
  *    content at that offset, or zero (a hole, or past a truncation that
  *    was undone), never anything else, and never from past the largest
  *    size the file had;
+ *  - SIGUSR1, caught without SA_RESTART, to random worker threads and
+ *    processes every 0.1 to 2 ms: an interrupted call must return what
+ *    it really sent (the worker goes on from there) or -1/EINTR with the
+ *    offset unmoved and nothing sent, as sendfile(2) does; the
+ *    receiver's count, equal to the counts' sum, proves nothing was sent
+ *    behind an EINTR;
  * and a thread forks children that make a transfer of their own while
- * the rest goes on. At the end: notices read equal notified calls that
- * sent, and a plain transfer is right. Prints transfers/s, bytes/s and
- * bytes verified.
+ * the rest goes on; another forks children that exec `zcopy send` (some
+ * after notified sends of their own, whose notice fd the exec closes
+ * with their skbs still queued) to a listener here that checks every
+ * byte, or `ls -l /proc/self/fd`, where the library's descriptor must
+ * not be (O_CLOEXEC). At the end: notices read equal notified calls that
+ * sent, and a plain transfer is right. Prints transfers/s, bytes/s,
+ * bytes verified, execs, signals delivered, EINTR and short returns and
+ * transfers over veth; no exec or no signal delivered fails, so neither
+ * can go unexercised.
  */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,7 +62,7 @@
 /* Shared with the forked workers: an anonymous shared mapping. */
 struct totals {
 	atomic_ulong transfers, bytes, verified, corrupt, unexpected, faults, notified, notices,
-		forks, forks_bad;
+		forks, forks_bad, execs, execs_bad, signals, eintr, shorts, veth;
 	char first[256]; /* the first unexpected thing seen */
 	atomic_int first_taken;
 };
@@ -91,18 +109,74 @@ static uint64_t next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* A connected TCP pair over loopback; @nb: the sender non-blocking. */
-static void tcp_pair(int sv[2], int nb)
+/* SIGUSR1 interrupts the workers' calls (no SA_RESTART) and does nothing else. */
+static __thread unsigned long signals_here; /* for the failure message */
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	signals_here++;
+	atomic_fetch_add(&tot->signals, 1);
+}
+
+/*
+ * The workers take signals anywhere: a connect(2) they interrupt goes on
+ * in the background (EINTR), so wait for it instead of failing.
+ */
+static int connect_sig(int fd, const void *a, socklen_t len)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (!connect(fd, a, len))
+		return 0;
+	if (errno != EINTR)
+		return -1;
+	while (poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, -1) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static int accept_sig(int l)
+{
+	int fd;
+
+	while ((fd = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	return fd;
+}
+
+/*
+ * A connected TCP pair over loopback, or with @peer its receiving end in
+ * the peer namespace over veth (the listener created there: a socket
+ * keeps its namespace); @nb: the sender non-blocking.
+ */
+static void tcp_pair(int sv[2], int nb, int peer)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int l, self = -1;
 
+	if (peer) {
+		/* setns() moves this thread only. */
+		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0 || setns(veth.netns_fd, CLONE_NEWNET) ||
+		    inet_pton(AF_INET, veth.addr, &a.sin_addr) != 1)
+			die("enter peer netns");
+	}
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (peer && (setns(self, CLONE_NEWNET) || close(self)))
+		die("leave peer netns");
 	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l < 0 || sv[0] < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
-	    getsockname(l, (void *)&a, &len) || connect(sv[0], (void *)&a, sizeof(a)))
+	    getsockname(l, (void *)&a, &len) || connect_sig(sv[0], &a, sizeof(a)))
 		die("tcp pair");
-	sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	sv[1] = accept_sig(l);
 	if (sv[1] < 0)
 		die("accept");
 	close(l);
@@ -112,7 +186,7 @@ static void tcp_pair(int sv[2], int nb)
 
 /* ---- one transfer ---------------------------------------------------------- */
 
-enum kind { K_TCP, K_UNIX, K_UDP, K_SENDV, K_NOTIFY, K_RESET, K_SHUT, K_MUTATE, K_KINDS };
+enum kind { K_TCP, K_UNIX, K_UDP, K_SENDV, K_NOTIFY, K_RESET, K_SHUT, K_MUTATE, K_VETH, K_KINDS };
 
 struct job {
 	enum kind kind;
@@ -131,6 +205,9 @@ struct job {
 
 static int expected_errno(enum kind k, int e)
 {
+	/* A signal before anything was sent, as sendfile(2) gives. */
+	if (e == EINTR)
+		return 1;
 	switch (k) {
 	case K_RESET:
 		return e == ECONNRESET || e == EPIPE;
@@ -238,7 +315,7 @@ static void stream_job(struct job *j, uint64_t *rs)
 		if (j->nb)
 			fcntl(j->sv[0], F_SETFL, O_NONBLOCK);
 	} else {
-		tcp_pair(j->sv, j->nb);
+		tcp_pair(j->sv, j->nb, j->kind == K_VETH);
 	}
 	j->cap = j->count + sizeof(hdr) + sizeof(trl);
 	j->buf = malloc(j->cap + 1);
@@ -247,7 +324,7 @@ static void stream_job(struct job *j, uint64_t *rs)
 		die("rx");
 	if (j->kind == K_SHUT) {
 		/* Another thread shuts down or closes a dup of the socket meanwhile. */
-		dupfd = dup(j->sv[0]);
+		dupfd = fcntl(j->sv[0], F_DUPFD_CLOEXEC, 0);
 		if (pthread_create(&sh, NULL, shutter, &dupfd))
 			die("shutter");
 	}
@@ -271,6 +348,13 @@ static void stream_job(struct job *j, uint64_t *rs)
 				     1000);
 				continue;
 			}
+			/* Nothing sent: the receiver's count below proves it. */
+			if (r < 0 && errno == EINTR) {
+				atomic_fetch_add(&tot->eintr, 1);
+				continue;
+			}
+			if (r > 0 && !j->nb && sent + r < want)
+				atomic_fetch_add(&tot->shorts, 1);
 			if (r <= 0) {
 				if (r < 0)
 					bad("zc_sendv: %s", errname(errno));
@@ -303,11 +387,26 @@ static void stream_job(struct job *j, uint64_t *rs)
 				     1000);
 				continue;
 			}
+			/*
+			 * Interrupted before sending anything, as sendfile(2):
+			 * the offset unmoved, and the receiver's count at the
+			 * end equal to what the counts added up to.
+			 */
+			if (r < 0 && errno == EINTR) {
+				atomic_fetch_add(&tot->eintr, 1);
+				if (off != j->off + (off_t)sent)
+					bad("kind %d: EINTR moved the offset to %lld after %zu "
+					    "bytes from %lld",
+					    j->kind, (long long)off, sent, (long long)j->off);
+				continue;
+			}
 			if (r < 0) {
 				if (!expected_errno(j->kind, errno) ||
 				    (j->kind != K_RESET && j->kind != K_SHUT))
-					bad("kind %d: zc_sendfile failed: %s", j->kind,
-					    errname(errno));
+					bad("kind %d: zc_sendfile failed: %s after %zu of %zu "
+					    "bytes from %lld (%lu signals to this thread)",
+					    j->kind, errname(errno), sent, j->count,
+					    (long long)j->off, signals_here);
 				else
 					atomic_fetch_add(&tot->faults, 1);
 				break;
@@ -319,6 +418,10 @@ static void stream_job(struct job *j, uint64_t *rs)
 				    sent + r, (long long)j->off);
 			sent += r;
 			left -= r;
+			/* Blocking, not at end of file: a signal cut it short. */
+			if (left && !j->nb && j->kind != K_MUTATE && j->kind != K_RESET &&
+			    j->kind != K_SHUT && off < (off_t)j->file_size)
+				atomic_fetch_add(&tot->shorts, 1);
 		}
 		if (j->kind == K_NOTIFY)
 			notices_drain();
@@ -351,6 +454,8 @@ static void stream_job(struct job *j, uint64_t *rs)
 	    j->off < (off_t)j->file_size &&
 	    sent != (j->count < j->file_size - j->off ? j->count : j->file_size - j->off))
 		bad("kind %d: %zu of %zu bytes sent", j->kind, sent, j->count);
+	if (j->kind == K_VETH)
+		atomic_fetch_add(&tot->veth, 1);
 	atomic_fetch_add(&tot->bytes, sent);
 	free(j->buf);
 }
@@ -366,20 +471,23 @@ static void udp_job(struct job *j)
 	ssize_t n, got;
 
 	if (r < 0 || s < 0 || bind(r, (void *)&a, sizeof(a)) || getsockname(r, (void *)&a, &len) ||
-	    connect(s, (void *)&a, sizeof(a)))
+	    connect_sig(s, &a, sizeof(a)))
 		die("udp");
 	setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	j->count = j->count % 9000;
 	j->buf = malloc(65536);
 	n = zc_sendfile(s, j->fd, &off, j->count);
 	if (n > 0) {
-		got = recv(r, j->buf, 65536, 0);
+		while ((got = recv(r, j->buf, 65536, 0)) < 0 && errno == EINTR)
+			;
 		j->cap = 65536;
 		if (got != n)
 			bad("udp: sent %zd, received %zd", n, got);
 		else
 			verify(j, got);
 		atomic_fetch_add(&tot->bytes, n);
+	} else if (n < 0 && errno == EINTR) {
+		atomic_fetch_add(&tot->eintr, 1);
 	} else if (n < 0 && !expected_errno(K_UDP, errno)) {
 		bad("udp: %s", errname(errno));
 	}
@@ -393,6 +501,8 @@ static void one_job(uint64_t *rs)
 	struct job j = { .kind = (enum kind)(next(rs) % K_KINDS), .nb = (int)(next(rs) & 1) };
 	int f = (int)(next(rs) % NFILES);
 
+	if (j.kind == K_VETH && veth.netns_fd < 0)
+		j.kind = K_TCP; /* no peer namespace: noted at the start */
 	if (j.kind == K_MUTATE) {
 		j.fd = open(mut_file, O_RDONLY | O_CLOEXEC);
 		j.file_size = MUT_SIZE;
@@ -505,13 +615,197 @@ static void *forker(void *arg)
 	return NULL;
 }
 
+/* ---- exec and signals during transfers ----------------------------------- */
+
+/* An exec'd child that went wrong: counted, and the first one said. */
+static void exec_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void exec_bad(const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	atomic_fetch_add(&tot->execs_bad, 1);
+	bad("exec: %s", msg);
+}
+
+/* All of a connection to EOF (at most @cap bytes kept), or -1 on a timeout. */
+static ssize_t read_all(int fd, unsigned char *buf, size_t cap)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	size_t got = 0;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (got < cap && (n = read(fd, buf + got, cap - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		got += n;
+	}
+	return got;
+}
+
+static int accept_within(int l, int ms)
+{
+	if (poll(&(struct pollfd){ .fd = l, .events = POLLIN }, 1, ms) != 1)
+		return -1;
+	return accept4(l, NULL, NULL, SOCK_CLOEXEC);
+}
+
+/*
+ * Children exec'd while the transfers run: the CLI `zcopy send` (its own
+ * /dev/zcopy, its own library) to a listener here that checks each byte;
+ * half of them first make notified sends of their own and exec with
+ * those bytes still queued, so the exec closes the child's notice fd
+ * under skbs in flight (the notices arrive on the shared description:
+ * counted as the workers' are). One in eight execs `ls -l /proc/self/fd`
+ * instead: the library's descriptor must not be there (O_CLOEXEC).
+ */
+static void *execer(void *arg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uint64_t rs = (uint64_t)(uintptr_t)arg;
+	unsigned char *buf = malloc(file_sizes[NFILES - 1] + 1);
+	char to[40], offs[24], counts[24];
+
+	if (l < 0 || !buf || bind(l, (void *)&a, sizeof(a)) || listen(l, 4) ||
+	    getsockname(l, (void *)&a, &len))
+		die("execer");
+	snprintf(to, sizeof(to), "127.0.0.1:%d", ntohs(a.sin_port));
+	while (now() < deadline) {
+		int f = 1 + (int)(next(&rs) % (NFILES - 1)), notified = (int)(next(&rs) & 1);
+		int ls = next(&rs) % 8 == 0, pipefd[2] = { -1, -1 }, c, status;
+		size_t size = file_sizes[f];
+		off_t off = (off_t)(next(&rs) % size);
+		size_t count = next(&rs) % (size - off) + 1;
+		ssize_t got;
+		pid_t pid;
+
+		snprintf(offs, sizeof(offs), "%lld", (long long)off);
+		snprintf(counts, sizeof(counts), "%zu", count);
+		if (ls && pipe2(pipefd, O_CLOEXEC))
+			die("pipe");
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (!pid) {
+			int dn = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+			if (ls) {
+				dup2(pipefd[1], 1);
+				execl("/bin/ls", "ls", "-l", "/proc/self/fd/", (char *)NULL);
+				_exit(127);
+			}
+			if (notified) {
+				int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+				int in = open(files[f], O_RDONLY | O_CLOEXEC);
+				off_t o = 0;
+
+				if (s < 0 || in < 0 || connect(s, (void *)&a, sizeof(a)))
+					_exit(3);
+				while (o < (off_t)size) {
+					ssize_t r = zc_sendfile_notify(
+						s, in, &o, size - o, ZCOPY_SEND_NOSIGNAL, 1, NULL);
+
+					if (r > 0)
+						atomic_fetch_add(&tot->notified, 1);
+					if (r < 0 && errno == ENOBUFS) {
+						notices_drain();
+						r = zc_sendfile_flags(s, in, &o, size - o,
+								      ZCOPY_SEND_NOSIGNAL);
+					}
+					if (r <= 0)
+						_exit(4);
+				}
+				/* s is O_CLOEXEC: the exec closes it, its bytes queued. */
+			}
+			dup2(dn, 1);
+			execl("/bin/zcopy", "zcopy", "send", "-q", "--offset", offs, "--count",
+			      counts, files[f], to, (char *)NULL);
+			_exit(127);
+		}
+		if (ls) {
+			char out[4096];
+			ssize_t n;
+
+			close(pipefd[1]);
+			n = read_all(pipefd[0], (unsigned char *)out, sizeof(out) - 1);
+			close(pipefd[0]);
+			out[n > 0 ? n : 0] = 0;
+			if (n <= 0 || !strstr(out, "->"))
+				exec_bad("ls -l /proc/self/fd printed nothing: %zd", n);
+			else if (strstr(out, "/dev/zcopy"))
+				exec_bad("the library's /dev/zcopy fd survived exec: %.150s", out);
+		}
+		if (!ls && notified) {
+			/* The notified sends' connection: all of the file from 0. */
+			c = accept_within(l, 30000);
+			got = c < 0 ? -1 : read_all(c, buf, size + 1);
+			if (got != (ssize_t)size || check_pattern(buf, size, 100 + f, 0) >= 0)
+				exec_bad("notified sends before exec: %zd of %zu bytes or wrong",
+					 got, size);
+			else
+				atomic_fetch_add(&tot->verified, size);
+			if (c >= 0)
+				close(c);
+		}
+		if (!ls) {
+			c = accept_within(l, 30000);
+			got = c < 0 ? -1 : read_all(c, buf, count + 1);
+			if (got != (ssize_t)count || check_pattern(buf, count, 100 + f, off) >= 0)
+				exec_bad("zcopy send --offset %s --count %s %s: %zd bytes or wrong",
+					 offs, counts, files[f], got);
+			else
+				atomic_fetch_add(&tot->verified, count);
+			if (c >= 0)
+				close(c);
+		}
+		if (waitpid(pid, &status, 0) != pid)
+			die("waitpid");
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			exec_bad("%s ended with status %#x", ls ? "ls" : "zcopy send", status);
+		atomic_fetch_add(&tot->execs, 1);
+		usleep(20000);
+	}
+	free(buf);
+	close(l);
+	return NULL;
+}
+
+static pthread_t *sig_threads;
+static pid_t *sig_pids;
+static int sig_nthreads, sig_nprocs;
+
+/* SIGUSR1 to a random worker thread or process every 0.1 to 2 ms. */
+static void *signaler(void *arg)
+{
+	uint64_t rs = (uint64_t)(uintptr_t)arg;
+
+	while (now() < deadline) {
+		usleep(100 + next(&rs) % 1900);
+		if (next(&rs) % 4 == 0)
+			kill(sig_pids[next(&rs) % sig_nprocs], SIGUSR1);
+		else
+			pthread_kill(sig_threads[next(&rs) % sig_nthreads], SIGUSR1);
+	}
+	return NULL;
+}
+
 void test_stress(void)
 {
 	const char *env = getenv("ZC_STRESS_SECONDS");
 	double seconds = env && *env ? atof(env) : 20, start;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int nthreads = (int)(4 * (cpus > 0 ? cpus : 1)), nprocs = (int)(cpus > 0 ? cpus : 1);
-	pthread_t *th = calloc(nthreads, sizeof(*th)), mut, fk;
+	pthread_t *th = calloc(nthreads, sizeof(*th)), mut, fk, ex, sg;
+	struct sigaction sa = { .sa_handler = on_sigusr1 }, old_sa; /* no SA_RESTART */
 	pid_t *pids = calloc(nprocs, sizeof(*pids));
 	char name[32];
 	int fd;
@@ -533,6 +827,17 @@ void test_stress(void)
 	if (fd < 0 || pwrite(fd, mut_old, MUT_SIZE, 0) != MUT_SIZE)
 		die("stress-mut");
 	close(fd);
+	if (veth.netns_fd < 0)
+		note("stress: ZC_PEER_NETNS/ZC_PEER_ADDR unset: no transfers over veth");
+	{
+		int fl = fcntl(zc_device_fd(), F_GETFD);
+
+		if (fl < 0 || !(fl & FD_CLOEXEC))
+			bad("the library's /dev/zcopy fd is not O_CLOEXEC (%#x)", fl);
+	}
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, &old_sa))
+		die("sigaction");
 	note("stress: %d threads and %d processes on %ld CPUs for %.0f s, one /dev/zcopy fd (%d)",
 	     nthreads, nprocs, cpus, seconds, zc_device_fd());
 
@@ -550,14 +855,24 @@ void test_stress(void)
 		}
 	}
 	if (pthread_create(&mut, NULL, mutator, (void *)(uintptr_t)7) ||
-	    pthread_create(&fk, NULL, forker, NULL))
+	    pthread_create(&fk, NULL, forker, NULL) ||
+	    pthread_create(&ex, NULL, execer, (void *)(uintptr_t)11))
 		die("pthread_create");
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1)))
 			die("pthread_create");
+	sig_threads = th;
+	sig_nthreads = nthreads;
+	sig_pids = pids;
+	sig_nprocs = nprocs;
+	if (pthread_create(&sg, NULL, signaler, (void *)(uintptr_t)13))
+		die("pthread_create");
+	/* The signaler first: it must not signal a thread that was joined. */
+	pthread_join(sg, NULL);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	pthread_join(fk, NULL);
+	pthread_join(ex, NULL);
 	atomic_store(&stop_mutator, 1);
 	pthread_join(mut, NULL);
 	for (int i = 0; i < nprocs; i++) {
@@ -577,10 +892,13 @@ void test_stress(void)
 		double el = now() - start;
 
 		note("stress: %lu transfers (%.0f/s), %lu bytes sent (%.1f MB/s), %lu bytes "
-		     "verified, %lu faults injected or met, %lu forks",
+		     "verified, %lu faults injected or met, %lu forks, %lu execs, %lu signals "
+		     "delivered, %lu EINTR and %lu short returns, %lu transfers over veth",
 		     tot->transfers, tot->transfers / el, tot->bytes, tot->bytes / el / 1e6,
-		     tot->verified, tot->faults, tot->forks);
+		     tot->verified, tot->faults, tot->forks, tot->execs, tot->signals, tot->eintr,
+		     tot->shorts, tot->veth);
 	}
+	sigaction(SIGUSR1, &old_sa, NULL);
 	report(!tot->unexpected && !tot->corrupt && tot->transfers > 0 && tot->verified > 0,
 	       "stress: every call a count or a defined errno, every received byte right",
 	       "%lu unexpected, %lu corrupt; first: %s", tot->unexpected, tot->corrupt, tot->first);
@@ -589,6 +907,16 @@ void test_stress(void)
 	report(tot->forks > 0 && !tot->forks_bad,
 	       "stress: children forked during transfers sent right", "%lu of %lu failed",
 	       tot->forks_bad, tot->forks);
+	report(tot->execs > 0 && !tot->execs_bad,
+	       "stress: children exec'd during transfers (zcopy send, some after notified "
+	       "sends) sent right, without the library's fd",
+	       "%lu of %lu failed; first: %s", tot->execs_bad, tot->execs, tot->first);
+	report(tot->signals > 0,
+	       "stress: signals at random points: each call a count or EINTR with nothing sent",
+	       "%lu signals delivered", tot->signals);
+	if (veth.netns_fd >= 0)
+		report(tot->veth > 0, "stress: transfers over veth to the peer namespace right",
+		       "%lu over veth", tot->veth);
 	{
 		int sv[2], in = open(files[3], O_RDONLY | O_CLOEXEC);
 		unsigned char buf[1000];

@@ -118,7 +118,12 @@
  * sendfile(2) fails (a notified call that sent still gets its notice).
  * @offset in the struct is written as without the flag: the offset past
  * the last byte sent. So a library with sendfile(2)'s signature never
- * dereferences the caller's pointer itself (libzcopy). Since zcopy 0.4.0.
+ * dereferences the caller's pointer itself (libzcopy). That is on
+ * success: a call that fails leaves the address in @offset (the offset
+ * there, unmoved), so that the same struct can be passed again as it
+ * was; the kernel itself does that when a signal interrupted the call
+ * before it sent anything (SA_RESTART, as it restarts sendfile(2)).
+ * Since zcopy 0.4.0.
  */
 #define ZCOPY_SEND_OFFSET_PTR	0x00000040U
 
@@ -158,7 +163,8 @@
  * @out_fd: in: the socket to write to, open for writing.
  * @offset: in/out: with %ZCOPY_SEND_OFFSET the file offset to start at
  *	(with %ZCOPY_SEND_OFFSET_PTR too: the address of that offset);
- *	on return the offset just past the last byte sent, in every mode.
+ *	on return the offset just past the last byte sent, in every mode
+ *	(on failure: as passed, see %ZCOPY_SEND_OFFSET_PTR).
  * @count: in: the most bytes to send. Like sendfile(2), at most
  *	MAX_RW_COUNT (2 GiB minus one page) are sent by one call.
  * @sent: out: bytes sent; equal to the ioctl's non-negative return value.
