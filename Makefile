@@ -198,7 +198,8 @@ demo: deps
 # page writes it (tests/docs.sh): small-batch.patch under make bench-ab
 # (ZC_AB_ROUNDS=1 unless set), leak-ref.patch under make check on the
 # 6.12 debug kernel, whose KUnit results must say "not ok". Each patch is
-# reverted afterwards, on failure too. About an hour.
+# reverted afterwards, on failure too. About 20 minutes (2026-12-03:
+# 4.5 for exercise 1, 14.5 for exercise 2).
 check-docs: deps
 	$(MAKE) userspace $(ZCBENCH)
 	tests/docs.sh
