@@ -18,7 +18,7 @@ set +a
 ip link set lo up
 echo "# guest: Linux $(uname -r), mode $ZC_MODE"
 case $ZC_MODE in
-check) /zc/run.sh ;;
+check | kunit) /zc/run.sh ;;
 demo) /zc/demo.sh ;;
 bench) /zc/bench.sh ;;
 ab) /zc/ab.sh ;;

@@ -29,12 +29,17 @@ ZC_BAD_KLOG='WARNING:|BUG:|Oops|Kernel panic|Call Trace|general protection fault
 # build_module KDIR NAME: build zcopy.ko (and zcopy_kunit.ko, where KDIR
 # has CONFIG_KUNIT) against the kernel tree KDIR, in a copy of the
 # sources of its own (kbuild writes objects next to the sources). Prints
-# the directory holding the .ko files.
+# the directory holding the .ko files. PATCH (optional): a patch applied
+# to that copy only, never to the working tree (check.sh's leak-ref
+# smoke); if the working tree already has it, the copy is left as it is.
 build_module() {
-	local kdir=$1 dir=$ZC_BUILD/kmod/$2
+	local kdir=$1 dir=$ZC_BUILD/kmod/$2 patch=${3:-}
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp -r "$ZC_TOP/Kbuild" "$ZC_TOP/dkms.conf" "$ZC_TOP/kmod" "$ZC_TOP/uapi" "$dir/"
+	if [ -n "$patch" ] && ! patch -s -p1 -R --dry-run -d "$dir" <"$patch" >/dev/null 2>&1; then
+		patch -s -p1 -d "$dir" <"$patch" >&2 || return 1
+	fi
 	make -s -C "$kdir" M="$dir" modules >"$dir/build.log" 2>&1 || {
 		cat "$dir/build.log" >&2
 		return 1
@@ -132,7 +137,8 @@ add_module_rec() {
 
 # build_initramfs MODDIR KODIR MODE OUT [ENV]: the guest's root file
 # system, with the modules built in KODIR (build_module) and those of
-# MODDIR the tests need. MODE: check or demo. ENV: more VAR=value lines
+# MODDIR the tests need. MODE: check, kunit (run.sh's module load and
+# KUnit suites only), demo, bench or ab. ENV: more VAR=value lines
 # for the guest's /zc/env.
 build_initramfs() {
 	local moddir=$1 kodir=$2 mode=$3 out=$4 env=${5:-} root v
