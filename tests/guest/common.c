@@ -158,6 +158,25 @@ void unix_pair(int sv[2])
 		die("socketpair");
 }
 
+void tcp_lo_pair(int sv[2], int rcvbuf)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	/* Set on the listener, so the accepted socket advertises it from the start. */
+	if (rcvbuf)
+		setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || sv[0] < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len) || connect(sv[0], (void *)&a, sizeof(a)))
+		die("tcp pair");
+	sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (sv[1] < 0)
+		die("accept");
+	close(l);
+}
+
 static socklen_t make_addr(int family, const char *addr, int port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));

@@ -59,6 +59,8 @@ extern struct peer lo4, lo6, unix_peer, veth, nosg;
 
 /* A connected stream pair of AF_UNIX sockets. */
 void unix_pair(int sv[2]);
+/* A connected TCP pair over loopback; @rcvbuf, if not 0, the receiver's SO_RCVBUF. */
+void tcp_lo_pair(int sv[2], int rcvbuf);
 
 /* The receiving end: accepts one connection and reads it to EOF. */
 struct rx {

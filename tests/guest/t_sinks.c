@@ -210,23 +210,6 @@ static void *drain_later(void *arg)
 	return NULL;
 }
 
-/* A connected TCP pair over loopback. */
-static void tcp_pair(int sv[2])
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l < 0 || sv[0] < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
-	    getsockname(l, (void *)&a, &len) || connect(sv[0], (void *)&a, sizeof(a)))
-		die("tcp pair");
-	sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	if (sv[1] < 0)
-		die("accept");
-	close(l);
-}
-
 /*
  * SA_RESTART: a call blocked from the start (full socket, nothing sent)
  * and interrupted by a signal is restarted by the kernel, as sendfile(2)
@@ -248,7 +231,7 @@ static void restart_case(const struct method *m, const char *file, off_t at)
 
 	/* TCP: AF_UNIX's sendpage may append to a queued skb without waiting. */
 	if (at >= 0)
-		tcp_pair(sv);
+		tcp_lo_pair(sv, 0);
 	else
 		unix_pair(sv);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);

@@ -97,25 +97,6 @@ static int hold(const char *secs)
 	return bad;
 }
 
-static void tcp_pair(int sv[2], int rcvbuf)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	/* Set on the listener, so the accepted socket advertises it from the start. */
-	if (rcvbuf)
-		setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l < 0 || sv[0] < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
-	    getsockname(l, (void *)&a, &len) || connect(sv[0], (void *)&a, sizeof(a)))
-		die("tcp pair");
-	sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	if (sv[1] < 0)
-		die("accept");
-	close(l);
-}
-
 static int lend(const char *mode)
 {
 	int notify = !strcmp(mode, "notify"), sv[2], in, outq = 0, sndbuf = 4 << 20;
@@ -129,7 +110,7 @@ static int lend(const char *mode)
 	in = open(file, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || !buf)
 		die("lend");
-	tcp_pair(sv, 4096);
+	tcp_lo_pair(sv, 4096);
 	/* Root: past wmem_max, so the queue can hold the whole file. */
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
 	for (;;) {
