@@ -152,6 +152,15 @@ struct peer unix_peer = { .name = "unix", .family = AF_UNIX, .netns_fd = -1, .zc
 struct peer veth = { .name = "veth", .family = AF_INET, .netns_fd = -1, .zc = 1 };
 struct peer nosg = { .name = "veth-nosg-md5", .family = AF_INET, .netns_fd = -1, .md5 = 1 };
 
+uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 void unix_pair(int sv[2])
 {
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))

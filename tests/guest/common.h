@@ -57,6 +57,9 @@ struct peer {
 
 extern struct peer lo4, lo6, unix_peer, veth, nosg;
 
+/* splitmix64: the next number of the sequence *@state seeds (the fuzzers' and stress's). */
+uint64_t splitmix64(uint64_t *state);
+
 /* A connected stream pair of AF_UNIX sockets. */
 void unix_pair(int sv[2]);
 /* A connected TCP pair over loopback; @rcvbuf, if not 0, the receiver's SO_RCVBUF. */

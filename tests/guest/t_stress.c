@@ -100,15 +100,6 @@ static void bad(const char *fmt, ...)
 	va_end(ap);
 }
 
-static uint64_t next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* SIGUSR1 interrupts the workers' calls (no SA_RESTART) and does nothing else. */
 static __thread unsigned long signals_here; /* for the failure message */
 
@@ -370,7 +361,7 @@ static void stream_job(struct job *j, uint64_t *rs)
 
 			if (j->kind == K_NOTIFY) {
 				r = zc_sendfile_notify(j->sv[0], j->fd, &off, left,
-						       ZCOPY_SEND_NOSIGNAL, next(rs), NULL);
+						       ZCOPY_SEND_NOSIGNAL, splitmix64(rs), NULL);
 				if (r > 0)
 					atomic_fetch_add(&tot->notified, 1);
 				if (r < 0 && errno == ENOBUFS) {
@@ -498,8 +489,9 @@ static void udp_job(struct job *j)
 
 static void one_job(uint64_t *rs)
 {
-	struct job j = { .kind = (enum kind)(next(rs) % K_KINDS), .nb = (int)(next(rs) & 1) };
-	int f = (int)(next(rs) % NFILES);
+	struct job j = { .kind = (enum kind)(splitmix64(rs) % K_KINDS),
+			 .nb = (int)(splitmix64(rs) & 1) };
+	int f = (int)(splitmix64(rs) % NFILES);
 
 	if (j.kind == K_VETH && veth.netns_fd < 0)
 		j.kind = K_TCP; /* no peer namespace: noted at the start */
@@ -519,11 +511,11 @@ static void one_job(uint64_t *rs)
 		j.seed = 100 + NFILES - 1;
 		close(j.fd);
 		j.fd = open(files[NFILES - 1], O_RDONLY | O_CLOEXEC);
-		j.reset_after = (int)(next(rs) % (256 * 1024));
+		j.reset_after = (int)(splitmix64(rs) % (256 * 1024));
 	}
-	j.off = j.file_size ? (off_t)(next(rs) % (j.file_size + 1)) : 0;
-	j.count = (size_t)(next(rs) % (j.file_size + 2));
-	if (next(rs) % 4 == 0)
+	j.off = j.file_size ? (off_t)(splitmix64(rs) % (j.file_size + 1)) : 0;
+	j.count = (size_t)(splitmix64(rs) % (j.file_size + 2));
+	if (splitmix64(rs) % 4 == 0)
 		j.count = j.file_size; /* past the end, often */
 	if (j.kind == K_UDP)
 		udp_job(&j);
@@ -556,9 +548,9 @@ static void *mutator(void *arg)
 	if (fd < 0)
 		die("mutator");
 	while (!atomic_load(&stop_mutator)) {
-		size_t at = next(&rs) % MUT_SIZE, len = next(&rs) % (MUT_SIZE - at) + 1;
+		size_t at = splitmix64(&rs) % MUT_SIZE, len = splitmix64(&rs) % (MUT_SIZE - at) + 1;
 
-		switch (next(&rs) % 4) {
+		switch (splitmix64(&rs) % 4) {
 		case 0:
 			if (pwrite(fd, mut_new + at, len, at) < 0)
 				die("pwrite");
@@ -680,11 +672,12 @@ static void *execer(void *arg)
 		die("execer");
 	snprintf(to, sizeof(to), "127.0.0.1:%d", ntohs(a.sin_port));
 	while (now() < deadline) {
-		int f = 1 + (int)(next(&rs) % (NFILES - 1)), notified = (int)(next(&rs) & 1);
-		int ls = next(&rs) % 8 == 0, pipefd[2] = { -1, -1 }, c, status;
+		int f = 1 + (int)(splitmix64(&rs) % (NFILES - 1)),
+		    notified = (int)(splitmix64(&rs) & 1);
+		int ls = splitmix64(&rs) % 8 == 0, pipefd[2] = { -1, -1 }, c, status;
 		size_t size = file_sizes[f];
-		off_t off = (off_t)(next(&rs) % size);
-		size_t count = next(&rs) % (size - off) + 1;
+		off_t off = (off_t)(splitmix64(&rs) % size);
+		size_t count = splitmix64(&rs) % (size - off) + 1;
 		ssize_t got;
 		pid_t pid;
 
@@ -789,11 +782,11 @@ static void *signaler(void *arg)
 	uint64_t rs = (uint64_t)(uintptr_t)arg;
 
 	while (now() < deadline) {
-		usleep(100 + next(&rs) % 1900);
-		if (next(&rs) % 4 == 0)
-			kill(sig_pids[next(&rs) % sig_nprocs], SIGUSR1);
+		usleep(100 + splitmix64(&rs) % 1900);
+		if (splitmix64(&rs) % 4 == 0)
+			kill(sig_pids[splitmix64(&rs) % sig_nprocs], SIGUSR1);
 		else
-			pthread_kill(sig_threads[next(&rs) % sig_nthreads], SIGUSR1);
+			pthread_kill(sig_threads[splitmix64(&rs) % sig_nthreads], SIGUSR1);
 	}
 	return NULL;
 }
