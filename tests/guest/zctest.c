@@ -11,15 +11,18 @@
  *   zctest selftest                the transfer tests with every receiver
  *                                  corrupting byte 100: exits 0 only if
  *                                  they fail, proving they can
- *   zctest faults                  transfers under failslab fault
- *                                  injection (debug kernels; run.sh
- *                                  sets the injector up)
+ *   zctest faults slab|page [DIR]  transfers under failslab or
+ *                                  fail_page_alloc fault injection
+ *                                  (debug kernels; run.sh sets the
+ *                                  injector up); DIR: ext4, for files
+ *                                  the page cache does not hold
  *   zctest nocap PROG ARGS...      run PROG without CAP_NET_ADMIN
  *   zctest unload MODE DIR [ARG]   what run.sh unloads the module around
  *                                  (t_unload.c)
  *
  * The parts: t_xfer.c (transfers, accounting, proof of reference),
- * t_bad.c (bad inputs, ABI), t_sinks.c (socket behaviour), t_sources.c
+ * t_bad.c (bad inputs, ABI), t_unpriv.c (the data path as uid 65534,
+ * and the device restricted to a group), t_sinks.c (socket behaviour), t_sources.c
  * (file systems, copy path, readahead, truncation), t_tls.c (kTLS),
  * t_diff.c (the differential test against sendfile(2)), t_fsmatrix.c
  * (every file system against sendfile(2); files appended, truncated,
@@ -161,10 +164,10 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1 && !strcmp(argv[1], "faults")) {
+	if (argc > 2 && !strcmp(argv[1], "faults")) {
 		if (zc_device_fd() < 0)
 			die(ZCOPY_DEVICE_PATH);
-		test_faults();
+		test_faults(argv[2], argc > 3 ? argv[3] : NULL);
 		printf("zctest faults: %d passed, %d failed\n", n_passed, n_failed);
 		return n_failed ? 1 : 0;
 	}
@@ -198,6 +201,8 @@ int main(int argc, char **argv)
 		test_bad_inputs(small);
 	if (part(parts, "abi"))
 		test_abi(small);
+	if (part(parts, "unpriv"))
+		test_unpriv();
 	if (part(parts, "sinks"))
 		test_sinks(small);
 	unlink(small);

@@ -143,6 +143,9 @@ add_module_rec() {
 build_initramfs() {
 	local moddir=$1 kodir=$2 mode=$3 out=$4 env=${5:-} root v
 	root=$(mktemp -d)
+	# 0755 as a real root is (mktemp -d makes 0700): the guest's tests
+	# that drop to another uid (t_unpriv.c) must reach /dev and /tmp.
+	chmod 755 "$root"
 	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,zc,lib/modules}
 	mkdir -p "$root/usr/lib/x86_64-linux-gnu"
 
