@@ -3,103 +3,187 @@
  * t_faults.c - transfers while the kernel's allocations fail (debug kernels).
  *
  * What it shows: that every allocation failure zcopy can meet on its way
- * (its batch, the skbs TCP and AF_UNIX allocate for the pages) ends in a
- * clean errno or a short count, never in lost, repeated or stale bytes, and
- * never in a leak or a use-after-free (the debug kernels run KASAN and
- * kmemleak underneath). The kernel's failslab fault injector fails slab
- * allocations of one task only: run.sh sets it up (task-filter, a
- * probability, GFP_KERNEL included) and this test marks the sending thread
- * with /proc/thread-self/make-it-fail around each call, so the receiving
- * thread and softirq work are left alone.
+ * (its batch, the page cache folios it adds for a file that is not cached,
+ * the page fragment a memory segment is copied into, the skbs TCP and
+ * AF_UNIX allocate for the pages) ends in a clean errno or a short count,
+ * never in lost, repeated or stale bytes, and never in a leak or a
+ * use-after-free (the debug kernels run KASAN and kmemleak underneath).
  *
- * A failed allocation surfaces as ENOMEM (zcopy's own batch) or ENOBUFS
- * (the socket's skb: AF_UNIX); TCP waits for memory and retries inside
- * the call. Like any program using sendfile(2), the sender retries after
- * either and continues from the offset the call reports; the receiver must
- * then have exactly the file. The test also requires that failures were
- * injected (failslab's "times" budget went down): otherwise the injector
- * was not working and nothing was tested.
+ * Two of the kernel's fault injectors, one run each (`zctest faults slab`,
+ * `zctest faults page`): failslab fails slab allocations (kmalloc, the
+ * skb heads), fail_page_alloc fails the page allocator itself (page cache
+ * folios, page fragments, large kmallocs, the pages behind new slabs).
+ * Both fail allocations of marked tasks only: run.sh sets the injector up
+ * (task-filter, a probability, GFP_KERNEL and, for pages, order 0 and
+ * highmem-capable allocations included) and this test marks the sending
+ * thread with /proc/thread-self/make-it-fail around each call, so the
+ * receiving thread and softirq work are left alone.
+ *
+ * A failed allocation surfaces as ENOMEM (zcopy's own batch, a page cache
+ * folio, a page fragment) or ENOBUFS (the socket's skb: AF_UNIX); TCP
+ * waits for memory and retries inside the call. Like any program using
+ * sendfile(2), the sender retries after either and continues from the
+ * offset the call reports; the receiver must then have exactly the bytes.
+ * The test also requires that failures were injected (the injector's
+ * "times" budget went down): otherwise the injector was not working and
+ * nothing was tested.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common.h"
 
-#define FAILSLAB_TIMES "/sys/kernel/debug/failslab/times"
+/* A fault injector of the kernel, as debugfs shows it. */
+struct injector {
+	const char *name;  /* its debugfs directory, /sys/kernel/debug/NAME */
+	const char *times; /* its budget of failures left */
+};
 
-static long failslab_times(void)
-{
-	return read_long(FAILSLAB_TIMES);
-}
+static const struct injector failslab = { "failslab", "/sys/kernel/debug/failslab/times" };
+static const struct injector fail_page_alloc = { "fail_page_alloc",
+						 "/sys/kernel/debug/fail_page_alloc/times" };
+
+/* What the calls of one run met. */
+struct tally {
+	int nomem; /* calls that failed ENOMEM or ENOBUFS and were retried */
+	int other; /* calls that failed otherwise: each one a failed check */
+};
+
+static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Length: ...\r\n\r\n";
+static const char trl[] = "\r\n--trailer--\r\n";
 
 /*
- * Mark or unmark this thread for failslab. The file stays open: opening it
- * allocates (a struct file), and with the mark set that allocation could
- * fail and leave the thread marked for good.
+ * Mark or unmark this thread for the injectors. The file stays open:
+ * opening it allocates (a struct file), and with the mark set that
+ * allocation could fail and leave the thread marked for good. The byte
+ * written is on the stack, which is mapped: a first touch of another page
+ * would need a page table, whose allocation could fail and turn the
+ * write into EFAULT.
  */
 static int make_it_fail(int on)
 {
 	static int fd = -1;
+	char c = on ? '1' : '0';
 
 	if (fd < 0)
 		fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	return pwrite(fd, on ? "1" : "0", 1, 0) == 1 ? 0 : -1;
+	return pwrite(fd, &c, 1, 0) == 1 ? 0 : -1;
 }
 
-/* One transfer of @size bytes of @path to @p under fault injection. */
-static void faulty_transfer(const struct peer *p, const char *path, size_t size, uint64_t seed,
-			    int *nomem, int *other)
+/*
+ * Drop @path's pages from the page cache, so that zcopy must add a folio
+ * for each and read it (the allocations fail_page_alloc fails). Returns
+ * how many pages stayed resident (mincore()).
+ */
+static size_t make_cold(const char *path, size_t size)
 {
-	char name[128];
-	size_t sent = 0;
+	size_t pages = (size + PAGE - 1) / PAGE, resident = 0;
+	unsigned char *vec = malloc(pages ? pages : 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *map;
+
+	if (fd < 0 || !vec)
+		die(path);
+	if (fdatasync(fd) || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		die("fadvise DONTNEED");
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED || mincore(map, size, vec))
+		die("mincore");
+	for (size_t i = 0; i < pages; i++)
+		resident += vec[i] & 1;
+	munmap(map, size);
+	close(fd);
+	free(vec);
+	return resident;
+}
+
+/*
+ * One transfer of @size bytes of @path to @p under fault injection: with
+ * zc_sendfile(), or with @sendv as zc_sendv() of a header, the file and a
+ * trailer (the header and trailer are copied into page fragments).
+ */
+static void faulty_transfer(const struct injector *inj, const struct peer *p, const char *path,
+			    size_t size, uint64_t seed, int sendv, const char *what,
+			    struct tally *t)
+{
+	size_t want = size + (sendv ? sizeof(hdr) + sizeof(trl) : 0), sent = 0;
+	struct zcopy_seg segs[3], *s = segs;
+	unsigned int nr = 3;
+	char name[192];
 	off_t off = 0;
 	struct rx rx;
 	int in, sock, calls = 0;
-	long bad;
+	long bad = -1;
 
-	snprintf(name, sizeof(name), "failslab: %zu bytes to %s arrive intact", size, p->name);
+	snprintf(name, sizeof(name), "%s: %s%s, %zu bytes, to %s arrive intact", inj->name,
+		 sendv ? "header + " : "", what, size, p->name);
+	if (sendv)
+		strcat(name, " + trailer");
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		die(path);
-	sock = rx_start(&rx, p, size + 1, -1);
-	while (sent < size && calls < 100000) {
+	segs[0] = zc_seg_mem(hdr, sizeof(hdr));
+	segs[1] = zc_seg_file(in, 0, size);
+	segs[2] = zc_seg_mem(trl, sizeof(trl));
+	sock = rx_start(&rx, p, want + 1, -1);
+	while (sent < want && calls < 100000) {
+		size_t chunk = want - sent < 256 * KiB ? want - sent : 256 * KiB;
 		ssize_t n;
 		int err;
 
 		if (make_it_fail(1))
 			die("/proc/thread-self/make-it-fail");
-		/* 256 KiB per call: many calls, many batches to fail. */
-		n = zc_sendfile(sock, in, &off, size - sent < 256 * KiB ? size - sent : 256 * KiB);
+		/* 256 KiB per zc_sendfile() call: many calls, many batches to fail. */
+		if (sendv)
+			n = zc_sendv(sock, s, nr, 0, NULL);
+		else
+			n = zc_sendfile(sock, in, &off, chunk);
 		err = errno;
 		if (make_it_fail(0))
 			die("/proc/thread-self/make-it-fail");
 		calls++;
 		if (n > 0) {
 			sent += (size_t)n;
+			if (sendv && zc_sendv_advance(&s, &nr, (size_t)n)) {
+				t->other++;
+				note("%s: %zd bytes sent, more than the vector held", name, n);
+				break;
+			}
 		} else if (n < 0 && (err == ENOMEM || err == ENOBUFS)) {
-			(*nomem)++;
+			t->nomem++;
 		} else {
-			(*other)++;
+			t->other++;
 			note("%s: call %d returned %zd (%s)", name, calls, n,
 			     n < 0 ? errname(err) : "no progress");
 			break;
 		}
-		if (off != (off_t)sent) {
-			(*other)++;
+		if (!sendv && off != (off_t)sent) {
+			t->other++;
 			note("%s: offset %lld after %zu bytes sent", name, (long long)off, sent);
 			break;
 		}
 	}
 	rx_finish(&rx, sock);
 	close(in);
-	bad = rx.got == size ? check_pattern(rx.buf, size, seed, 0) : -1;
-	if (rx.got != size)
-		report(0, name, "peer received %zu of %zu bytes (%zu sent)", rx.got, size, sent);
+	if (rx.got == want) {
+		size_t at = sendv ? sizeof(hdr) : 0;
+
+		if (sendv && memcmp(rx.buf, hdr, sizeof(hdr)))
+			bad = 0;
+		else if (sendv && memcmp(rx.buf + at + size, trl, sizeof(trl)))
+			bad = (long)(at + size);
+		else if ((bad = check_pattern(rx.buf + at, size, seed, 0)) >= 0)
+			bad += (long)at;
+	}
+	if (rx.got != want)
+		report(0, name, "peer received %zu of %zu bytes (%zu sent)", rx.got, want, sent);
 	else if (bad >= 0)
 		report(0, name, "byte %ld differs", bad);
 	else
@@ -107,31 +191,73 @@ static void faulty_transfer(const struct peer *p, const char *path, size_t size,
 	rx_free(&rx);
 }
 
-void test_faults(void)
+/* Files in the page cache (tmpfs) to every kind of peer, whole and in a vector. */
+static void hot_files(const struct injector *inj, struct tally *t)
 {
 	const struct peer *peers[] = { &lo4, &unix_peer, &lo6 };
-	long times = failslab_times();
-	int nomem = 0, other = 0;
 	unsigned int i, j;
 
-	if (times <= 0) {
-		report(0, "failslab is set up with a budget of failures", FAILSLAB_TIMES " is %ld",
-		       times);
-		return;
-	}
 	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
 		for (j = 0; j < 4; j++) {
 			size_t size = (j + 1) * MiB + j * 1234;
 			char *path = make_file("faults", size, 40 + j);
 
-			faulty_transfer(peers[i], path, size, 40 + j, &nomem, &other);
+			faulty_transfer(inj, peers[i], path, size, 40 + j, j == 3, "a tmpfs file",
+					t);
 			unlink(path);
 		}
 	}
-	times -= failslab_times();
-	report(times > 0, "failslab: allocations failed in zcopy's calls", "%ld failures injected",
-	       times);
-	note("failslab: %d calls failed with ENOMEM or ENOBUFS and were retried", nomem);
-	report(other == 0, "failslab: every failed call failed with ENOMEM or ENOBUFS", "%d others",
-	       other);
+}
+
+/*
+ * Files on ext4 whose pages were dropped: zcopy adds and reads each folio
+ * itself, and the folio's allocation may fail (fail_page_alloc only).
+ */
+static void cold_files(const struct injector *inj, const char *fs_dir, struct tally *t)
+{
+	const struct peer *peers[] = { &lo4, &unix_peer };
+	size_t resident = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+		for (j = 0; j < 2; j++) {
+			size_t size = (j + 1) * MiB + 4321;
+			char *path = make_file_in(fs_dir, "faults-cold", size, 50 + j);
+
+			resident += make_cold(path, size);
+			faulty_transfer(inj, peers[i], path, size, 50 + j, j == 1,
+					"an uncached ext4 file", t);
+			unlink(path);
+		}
+	}
+	note("%s: %zu pages of the ext4 files were still cached when sent", inj->name, resident);
+}
+
+/*
+ * zctest faults slab|page [EXT4_DIR]: transfers under failslab or
+ * fail_page_alloc, which run.sh has set up; EXT4_DIR (page only) holds
+ * the uncached files.
+ */
+void test_faults(const char *which, const char *ext4_dir)
+{
+	const struct injector *inj = !strcmp(which, "page") ? &fail_page_alloc : &failslab;
+	long times = read_long(inj->times);
+	struct tally t = { 0, 0 };
+	char name[128];
+
+	if (times <= 0) {
+		snprintf(name, sizeof(name), "%s is set up with a budget of failures", inj->name);
+		report(0, name, "%s is %ld", inj->times, times);
+		return;
+	}
+	hot_files(inj, &t);
+	if (inj == &fail_page_alloc && ext4_dir)
+		cold_files(inj, ext4_dir, &t);
+	times -= read_long(inj->times);
+	snprintf(name, sizeof(name), "%s: allocations failed in zcopy's calls", inj->name);
+	report(times > 0, name, "%ld failures injected", times);
+	note("%s: %d calls failed with ENOMEM or ENOBUFS and were retried", inj->name, t.nomem);
+	snprintf(name, sizeof(name), "%s: every failed call failed with ENOMEM or ENOBUFS",
+		 inj->name);
+	report(t.other == 0, name, "%d others", t.other);
 }

@@ -16,8 +16,10 @@
  *                  plain: the skbs hold pages only, rmmod must be safe;
  *                  notify: they hold notices, rmmod must be refused until
  *                  they are freed.
- *   once           one 4 MiB transfer over TCP on loopback, checked (the
- *                  load/unload loop's transfer).
+ *   once [CHUNK]   one 4 MiB transfer over TCP on loopback, checked (the
+ *                  load/unload loop's transfer); CHUNK: bytes per call
+ *                  (default: as many as a call takes), then the file is
+ *                  deleted (the kunit mode's orphaned-page check).
  *
  * Exit status 0 when every byte was right.
  */
@@ -153,7 +155,7 @@ static int lend(const char *mode)
 	return !(got == sent && check_pattern(buf, got, 32, 0) < 0);
 }
 
-static int once(void)
+static int once(size_t chunk)
 {
 	const char *file = make_file("once", 4 * MiB, 33);
 	struct rx rx;
@@ -163,7 +165,8 @@ static int once(void)
 	size_t sent = 0;
 
 	while (sent < 4 * MiB) {
-		ssize_t r = zc_sendfile(s, in, &off, 4 * MiB - sent);
+		size_t left = 4 * MiB - sent;
+		ssize_t r = zc_sendfile(s, in, &off, chunk && chunk < left ? chunk : left);
 
 		if (r <= 0)
 			break;
@@ -192,6 +195,6 @@ int unload_main(int argc, char **argv)
 	if (!strcmp(argv[2], "lend") && argc > 4)
 		return lend(argv[4]);
 	if (!strcmp(argv[2], "once"))
-		return once();
+		return once(argc > 4 ? strtoul(argv[4], NULL, 0) : 0);
 	return 2;
 }

@@ -81,10 +81,11 @@ run_kernel() {
 # run_leak_smoke KVER KDIR: docs/exercises.md's exercise 2, in small.
 # zcopy.ko built with docs/exercises/leak-ref.patch applied to a copy of
 # the sources (never the working tree), booted on the debug kernel KVER
-# (tree KDIR) in mode kunit: load the module, run the KUnit suites,
-# stop. The point of the exercise is that KUnit catches the leaked page
-# reference, so here a suite must report failures; the unpatched module
-# passing them is the normal debug run's. The kernel log is not judged:
+# (tree KDIR) in mode kunit: load the module, run the KUnit suites and
+# run.sh's orphaned-page check in small, stop. The point of the exercise
+# is that KUnit catches the leaked page reference, so here a suite must
+# report failures, and the guest-level check (lru_orphans) must fail too;
+# the unpatched module passing both is the normal debug run's. The kernel log is not judged:
 # what a broken module leaves there is this boot's expected outcome.
 # make check-docs runs the exercise's own commands (tests/docs.sh).
 run_leak_smoke() {
@@ -109,7 +110,8 @@ run_leak_smoke() {
 	boot "$kdir/arch/x86/boot/bzImage" "$dir/initramfs.gz" "$dir" "${ZC_LEAK_TIMEOUT:-600}"
 	local rc=$?
 	tr -d '\r' <"$dir/results.log" >"$dir/results.txt"
-	grep -E '^# KUnit |^(not )?ok |^guest: ' "$dir/results.txt"
+	# The guest's own lines, as comments: some must say "not ok" here.
+	grep -E '^# KUnit |^# orphaned |^(not )?ok |^guest: ' "$dir/results.txt" | sed 's/^/#   /'
 	if [ $rc = 0 ] && grep -q '^ZCOPY-GUEST-DONE' "$dir/results.txt" &&
 		grep -qE '^guest: [0-9]+ passed, [0-9]+ failed$' "$dir/results.txt"; then
 		echo "ok - leak-ref guest ran to the end ($((SECONDS - t0)) s)"
@@ -128,6 +130,14 @@ run_leak_smoke() {
 		p=$((p + 1))
 	else
 		echo "not ok - KUnit catches leak-ref.patch's leaked page reference (no suite reports a failure)"
+		f=$((f + 1))
+	fi
+	# The guest-level check for the same leak (run.sh's lru_orphans).
+	if grep -q '^not ok - no page is left orphaned by 1024 calls' "$dir/results.txt"; then
+		echo "ok - the guest's orphaned-page check catches it too ($(sed -n 's/^# orphaned pages: //p' "$dir/results.txt"))"
+		p=$((p + 1))
+	else
+		echo "not ok - the guest's orphaned-page check catches it too ($(sed -n 's/^# orphaned pages: //p' "$dir/results.txt"))"
 		f=$((f + 1))
 	fi
 	KP=$p KF=$f
