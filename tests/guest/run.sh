@@ -210,6 +210,39 @@ check "zcfuse mounted on /mnt/fuse" setup_fuse
 check "throttled virtio disk, ext4 on /mnt/disk" sh -c 'mkdir -p /mnt/disk &&
 	mount -t ext4 /dev/vda /mnt/disk && test -s /mnt/disk/cold.bin'
 
+# ---- debug kernels: allocation failures, set up -------------------------
+# Two of the kernel's fault injectors: failslab fails slab allocations,
+# fail_page_alloc the page allocator's (page cache folios, page fragments,
+# large kmallocs, new slabs' pages). Both fail allocations of tasks that
+# asked for it only (task-filter): zctest marks its sending threads around
+# each call (t_faults.c; t_stress.c with ZC_STRESS_FAULTS=1), so nothing
+# else in the guest is touched. GFP_KERNEL allocations are failed too,
+# and for pages also order 0 and highmem-capable ones, which the page
+# cache uses. verbose=0: an injected failure prints nothing, and the page
+# allocator does not warn for it (the injector fails the allocation before
+# its slow path, where warn_alloc() is), so any report in the kernel log
+# is a real one. The budget of failures ("times") counts down: the tests
+# read it to know that failures were injected.
+# faults_setup INJECTOR PERCENT / faults_off INJECTOR
+faults_setup() {
+	local fs=/sys/kernel/debug/$1
+	echo Y >$fs/task-filter
+	echo N >$fs/ignore-gfp-wait
+	[ ! -e $fs/ignore-gfp-highmem ] || echo N >$fs/ignore-gfp-highmem
+	[ ! -e $fs/min-order ] || echo 0 >$fs/min-order
+	echo 0 >$fs/verbose
+	echo 1000000 >$fs/times
+	echo 1 >$fs/interval
+	echo $2 >$fs/probability
+}
+faults_off() { echo 0 >/sys/kernel/debug/$1/probability; }
+# The stress part runs under both, at one allocation in fifty.
+if [ "${ZC_DEBUG:-0}" = 1 ]; then
+	faults_setup failslab 2
+	faults_setup fail_page_alloc 2
+	export ZC_STRESS_FAULTS=1
+fi
+
 # ---- the C suite ---------------------------------------------------------
 export ZC_PEER_NETNS=/proc/$PEER/ns/net ZC_PEER_ADDR=192.0.2.2
 export ZC_NOSG_ADDR=198.51.100.2 ZC_NOSG_FROM=198.51.100.1
@@ -224,6 +257,10 @@ export ZC_FUSE_DIR=/mnt/fuse ZC_DISK_DIR=/mnt/disk
 	echo $? >/tmp/zctest.rc
 ) 2>&1 | tee /tmp/zctest.out
 status=$(cat /tmp/zctest.rc 2>/dev/null || echo 99)
+if [ "${ZC_DEBUG:-0}" = 1 ]; then
+	faults_off failslab
+	faults_off fail_page_alloc
+fi
 line=$(grep -E '^zctest: [0-9]+ passed, [0-9]+ failed$' /tmp/zctest.out)
 if [ -n "$line" ]; then
 	set -- $line
@@ -262,33 +299,17 @@ check "zcbench smoke selftest: a corrupted received byte fails it" \
 	sh -c '! /zc/zcbench smoke --corrupt --links lo --dir /tmp >/dev/null 2>&1'
 
 # ---- debug kernels: allocation failures ---------------------------------
-# Two of the kernel's fault injectors, one run of zctest faults each:
-# failslab fails slab allocations, fail_page_alloc the page allocator's
-# (page cache folios, page fragments, large kmallocs, new slabs' pages).
-# Each fails allocations with probability 1/10 (GFP_KERNEL ones too; for
-# pages also order 0 and highmem-capable ones, which the page cache uses),
-# in tasks that asked for it only: zctest marks its sending thread around
-# each call. verbose=0: an injected failure prints nothing, and the
-# allocator does not warn for it (the injector fails the allocation before
-# its slow path), so any report in the kernel log is a real one. The
-# budget of failures ("times") counts down; zctest reads it to know that
-# failures were injected.
+# zctest faults (t_faults.c), once under each injector at one allocation
+# in ten (faults_setup, above the C suite).
 # faults_run INJECTOR ARGS...: set INJECTOR up, run zctest faults ARGS,
 # switch it off, add up its summary line.
 faults_run() {
-	local fs=/sys/kernel/debug/$1 line status
+	local line status inj=$1
 	shift
-	echo Y >$fs/task-filter
-	echo N >$fs/ignore-gfp-wait
-	[ ! -e $fs/ignore-gfp-highmem ] || echo N >$fs/ignore-gfp-highmem
-	[ ! -e $fs/min-order ] || echo 0 >$fs/min-order
-	echo 0 >$fs/verbose
-	echo 1000000 >$fs/times
-	echo 1 >$fs/interval
-	echo 10 >$fs/probability
+	faults_setup $inj 10
 	/zc/zctest faults "$@" >/tmp/faults.out 2>&1
 	status=$?
-	echo 0 >$fs/probability
+	faults_off $inj
 	cat /tmp/faults.out
 	line=$(grep -E '^zctest faults: [0-9]+ passed, [0-9]+ failed$' /tmp/faults.out)
 	if [ -n "$line" ]; then

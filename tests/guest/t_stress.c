@@ -62,7 +62,7 @@
 /* Shared with the forked workers: an anonymous shared mapping. */
 struct totals {
 	atomic_ulong transfers, bytes, verified, corrupt, unexpected, faults, notified, notices,
-		forks, forks_bad, execs, execs_bad, signals, eintr, shorts, veth;
+		forks, forks_bad, execs, execs_bad, signals, eintr, shorts, veth, nomem;
 	char first[256]; /* the first unexpected thing seen */
 	atomic_int first_taken;
 };
@@ -98,6 +98,48 @@ static void bad(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tot->first, sizeof(tot->first), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Allocation failures (ZC_STRESS_FAULTS=1, on the debug kernels): run.sh
+ * has failslab and fail_page_alloc fail allocations of marked tasks, and
+ * each send call here is made with its thread marked
+ * (/proc/thread-self/make-it-fail), so the receivers, the mutator and
+ * softirq work are left alone. A call may then also fail ENOMEM or
+ * ENOBUFS, or stop short; like any sendfile(2) user, the worker retries
+ * from the offset the call reports.
+ */
+static int alloc_faults;
+#define FAILSLAB_TIMES	"/sys/kernel/debug/failslab/times"
+#define FAIL_PAGE_TIMES "/sys/kernel/debug/fail_page_alloc/times"
+static __thread int mif_fd = -1;
+static __thread pid_t mif_tid;
+
+static void fail_allocs(int on)
+{
+	int err = errno;
+	char c = on ? '1' : '0';
+
+	if (!alloc_faults)
+		return;
+	/* Per thread; a forked child's thread is another one. */
+	if (mif_fd < 0 || mif_tid != gettid()) {
+		mif_fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
+		mif_tid = gettid();
+	}
+	/* The byte is on the stack: see t_faults.c's make_it_fail(). */
+	if (mif_fd < 0 || pwrite(mif_fd, &c, 1, 0) != 1)
+		bad("make-it-fail: %s", errname(errno));
+	errno = err;
+}
+
+/* A call that failed for want of memory under injected failures. */
+static int alloc_failed(ssize_t r)
+{
+	if (!alloc_faults || r >= 0 || (errno != ENOMEM && errno != ENOBUFS))
+		return 0;
+	atomic_fetch_add(&tot->nomem, 1);
+	return 1;
 }
 
 /* SIGUSR1 interrupts the workers' calls (no SA_RESTART) and does nothing else. */
@@ -332,7 +374,13 @@ static void stream_job(struct job *j, uint64_t *rs)
 			want = sizeof(hdr) +
 			       (j->off < (off_t)j->file_size ? j->file_size - j->off : 0);
 		while (sent < want) {
-			ssize_t r = zc_sendv(j->sv[0], s, nr, ZCOPY_SEND_NOSIGNAL, NULL);
+			ssize_t r;
+
+			fail_allocs(1);
+			r = zc_sendv(j->sv[0], s, nr, ZCOPY_SEND_NOSIGNAL, NULL);
+			fail_allocs(0);
+			if (alloc_failed(r))
+				continue;
 
 			if (r < 0 && errno == EAGAIN) {
 				poll(&(struct pollfd){ .fd = j->sv[0], .events = POLLOUT }, 1,
@@ -359,13 +407,16 @@ static void stream_job(struct job *j, uint64_t *rs)
 		while (left) {
 			ssize_t r;
 
+			fail_allocs(1);
 			if (j->kind == K_NOTIFY) {
 				r = zc_sendfile_notify(j->sv[0], j->fd, &off, left,
 						       ZCOPY_SEND_NOSIGNAL, splitmix64(rs), NULL);
 				if (r > 0)
 					atomic_fetch_add(&tot->notified, 1);
 				if (r < 0 && errno == ENOBUFS) {
+					fail_allocs(0);
 					notices_drain();
+					fail_allocs(1);
 					r = zc_sendfile_flags(j->sv[0], j->fd, &off, left,
 							      ZCOPY_SEND_NOSIGNAL);
 				}
@@ -373,6 +424,9 @@ static void stream_job(struct job *j, uint64_t *rs)
 				r = zc_sendfile_flags(j->sv[0], j->fd, &off, left,
 						      ZCOPY_SEND_NOSIGNAL);
 			}
+			fail_allocs(0);
+			if (alloc_failed(r))
+				continue;
 			if (r < 0 && errno == EAGAIN) {
 				poll(&(struct pollfd){ .fd = j->sv[0], .events = POLLOUT }, 1,
 				     1000);
@@ -467,8 +521,12 @@ static void udp_job(struct job *j)
 	setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	j->count = j->count % 9000;
 	j->buf = malloc(65536);
+	fail_allocs(1);
 	n = zc_sendfile(s, j->fd, &off, j->count);
-	if (n > 0) {
+	fail_allocs(0);
+	if (alloc_failed(n)) {
+		/* Counted; nothing to check. */
+	} else if (n > 0) {
 		while ((got = recv(r, j->buf, 65536, 0)) < 0 && errno == EINTR)
 			;
 		j->cap = 65536;
@@ -795,6 +853,8 @@ void test_stress(void)
 {
 	const char *env = getenv("ZC_STRESS_SECONDS");
 	double seconds = env && *env ? atof(env) : 20, start;
+	const char *faults_env = getenv("ZC_STRESS_FAULTS");
+	long slab0 = read_long(FAILSLAB_TIMES), page0 = read_long(FAIL_PAGE_TIMES);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int nthreads = (int)(4 * (cpus > 0 ? cpus : 1)), nprocs = (int)(cpus > 0 ? cpus : 1);
 	pthread_t *th = calloc(nthreads, sizeof(*th)), mut, fk, ex, sg;
@@ -828,6 +888,10 @@ void test_stress(void)
 		if (fl < 0 || !(fl & FD_CLOEXEC))
 			bad("the library's /dev/zcopy fd is not O_CLOEXEC (%#x)", fl);
 	}
+	alloc_faults = faults_env && !strcmp(faults_env, "1");
+	if (alloc_faults && (slab0 <= 0 || page0 <= 0))
+		bad("ZC_STRESS_FAULTS=1 but the injectors are not set up (times %ld, %ld)", slab0,
+		    page0);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, &old_sa))
 		die("sigaction");
@@ -892,6 +956,17 @@ void test_stress(void)
 		     tot->shorts, tot->veth);
 	}
 	sigaction(SIGUSR1, &old_sa, NULL);
+	if (alloc_faults) {
+		long slab = slab0 - read_long(FAILSLAB_TIMES),
+		     page = page0 - read_long(FAIL_PAGE_TIMES);
+
+		note("stress: allocation failures injected: failslab %ld, fail_page_alloc %ld; %lu "
+		     "calls failed ENOMEM or ENOBUFS and were retried",
+		     slab, page, tot->nomem);
+		report(slab > 0 && page > 0,
+		       "stress: allocations failed under load (both injectors)",
+		       "failslab %ld, fail_page_alloc %ld", slab, page);
+	}
 	report(!tot->unexpected && !tot->corrupt && tot->transfers > 0 && tot->verified > 0,
 	       "stress: every call a count or a defined errno, every received byte right",
 	       "%lu unexpected, %lu corrupt; first: %s", tot->unexpected, tot->corrupt, tot->first);
