@@ -254,9 +254,9 @@ void test_unpriv(void)
 
 	if (stat(ZCOPY_DEVICE_PATH, &st))
 		die(ZCOPY_DEVICE_PATH);
-	f.open_path = make_file("unpriv-open", f.size, f.seed);
-	f.root_path = make_file("unpriv-root", f.size, f.seed);
-	if (chmod(f.open_path, 0644) || chmod(f.root_path, 0600))
+	f.open_path = strdup(make_file("unpriv-open", f.size, f.seed));
+	f.root_path = strdup(make_file("unpriv-root", f.size, f.seed));
+	if (!f.open_path || !f.root_path || chmod(f.open_path, 0644) || chmod(f.root_path, 0600))
 		die("chmod");
 	f.root_ro = open(f.root_path, O_RDONLY | O_CLOEXEC);
 	f.root_wo = open(f.root_path, O_WRONLY | O_CLOEXEC);
@@ -277,4 +277,6 @@ void test_unpriv(void)
 	close(f.root_wo);
 	unlink(f.open_path);
 	unlink(f.root_path);
+	free((char *)f.open_path);
+	free((char *)f.root_path);
 }
