@@ -77,6 +77,33 @@ const char *errname(int err)
 	return s ? s : "?";
 }
 
+/*
+ * One descriptor of /proc/thread-self/make-it-fail per thread, opened once
+ * and kept: opening it allocates (a struct file), and with the mark set
+ * that allocation could fail and leave the thread marked for good. It is
+ * reopened in a forked child, whose thread is another one. The byte
+ * written is on the stack, which is mapped: a first touch of another page
+ * would need a page table, whose allocation could fail and turn the write
+ * into EFAULT.
+ */
+int make_it_fail(int on)
+{
+	static __thread int fd = -1;
+	static __thread pid_t tid;
+	int err = errno, ret = 0;
+	char c = on ? '1' : '0';
+
+	if (fd < 0 || tid != gettid()) {
+		fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
+		tid = gettid();
+	}
+	if (fd < 0 || pwrite(fd, &c, 1, 0) != 1)
+		ret = -1;
+	else
+		errno = err;
+	return ret;
+}
+
 /* ---- file contents ------------------------------------------------------ */
 
 static uint64_t mix(uint64_t x)

@@ -34,6 +34,14 @@ const char *errname(int err);
 /* The number a sysfs or procfs file starts with, or -1. */
 long read_long(const char *path);
 
+/* ---- the kernel's fault injectors (debug kernels; run.sh sets them up) -- */
+
+/* Their budgets of failures left, counting down as they fail allocations. */
+#define FAILSLAB_TIMES	"/sys/kernel/debug/failslab/times"
+#define FAIL_PAGE_TIMES "/sys/kernel/debug/fail_page_alloc/times"
+/* Mark (1) or unmark (0) the calling thread for them; errno kept; 0 or -1. */
+int make_it_fail(int on);
+
 /* ---- file contents: a pure function of (seed, offset) ------------------ */
 
 void pattern(uint64_t seed, uint64_t start, unsigned char *buf, size_t len);

@@ -44,9 +44,8 @@ struct injector {
 	const char *times; /* its budget of failures left */
 };
 
-static const struct injector failslab = { "failslab", "/sys/kernel/debug/failslab/times" };
-static const struct injector fail_page_alloc = { "fail_page_alloc",
-						 "/sys/kernel/debug/fail_page_alloc/times" };
+static const struct injector failslab = { "failslab", FAILSLAB_TIMES };
+static const struct injector fail_page_alloc = { "fail_page_alloc", FAIL_PAGE_TIMES };
 
 /* What the calls of one run met. */
 struct tally {
@@ -57,26 +56,6 @@ struct tally {
 
 static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Length: ...\r\n\r\n";
 static const char trl[] = "\r\n--trailer--\r\n";
-
-/*
- * Mark or unmark this thread for the injectors. The file stays open:
- * opening it allocates (a struct file), and with the mark set that
- * allocation could fail and leave the thread marked for good. The byte
- * written is on the stack, which is mapped: a first touch of another page
- * would need a page table, whose allocation could fail and turn the
- * write into EFAULT.
- */
-static int make_it_fail(int on)
-{
-	static int fd = -1;
-	char c = on ? '1' : '0';
-
-	if (fd < 0)
-		fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	return pwrite(fd, &c, 1, 0) == 1 ? 0 : -1;
-}
 
 /*
  * Drop @path's pages from the page cache, so that zcopy must add a folio

@@ -110,25 +110,12 @@ static void bad(const char *fmt, ...)
  * from the offset the call reports.
  */
 static int alloc_faults;
-#define FAILSLAB_TIMES	"/sys/kernel/debug/failslab/times"
-#define FAIL_PAGE_TIMES "/sys/kernel/debug/fail_page_alloc/times"
-static __thread int mif_fd = -1;
-static __thread pid_t mif_tid;
 
 static void fail_allocs(int on)
 {
 	int err = errno;
-	char c = on ? '1' : '0';
 
-	if (!alloc_faults)
-		return;
-	/* Per thread; a forked child's thread is another one. */
-	if (mif_fd < 0 || mif_tid != gettid()) {
-		mif_fd = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
-		mif_tid = gettid();
-	}
-	/* The byte is on the stack: see t_faults.c's make_it_fail(). */
-	if (mif_fd < 0 || pwrite(mif_fd, &c, 1, 0) != 1)
+	if (alloc_faults && make_it_fail(on))
 		bad("make-it-fail: %s", errname(errno));
 	errno = err;
 }
