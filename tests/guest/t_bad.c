@@ -7,6 +7,7 @@
  */
 #include "common.h"
 
+#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,9 @@
 #include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -580,6 +585,175 @@ void test_bad_inputs(const char *file)
 }
 
 /* The ABI checks only the ioctl itself can reach. */
+/* ---- a struct that cannot be written back ------------------------------ */
+
+/*
+ * The module writes its outputs into the caller's struct twice: before
+ * sending (a struct that cannot be written fails EFAULT with nothing
+ * sent) and after. The second write can fail where the first did not:
+ * another thread made the page read-only meanwhile, or forked, so that
+ * the write needs a copy of the page and memory for it is short (seen
+ * under the fault injectors in the stress run). The bytes have gone by
+ * then, and the ioctl's return value says how many; the library must
+ * return that, never the struct's @sent, which still reads 0: a caller
+ * told 0 sends the bytes again.
+ *
+ * Shown here with the first cause. A thread sends 4 MiB over a small
+ * TCP window from a stack this test mapped; once it is blocked in the
+ * kernel, this thread makes every page of that stack below a mark
+ * read-only: the library's frames, its struct among them. Then it reads
+ * everything. The module's second write fails; the sender, back in user
+ * space, faults on its first write to the stack, and its SIGSEGV handler
+ * (on a stack of its own) makes the pages writable again and returns.
+ */
+#define WB_SIZE (4 * MiB)
+/* Room for the thread's static TLS too (t_unload.c's is 1 MiB). */
+#define WB_STACK (4 * MiB)
+
+static struct {
+	unsigned char *stack; /* the sender's stack, mapped here */
+	uintptr_t lo, hi;     /* the part made read-only */
+	int sock, fd;
+	off_t off;
+	ssize_t r;
+	int err;
+	volatile pid_t tid;
+	volatile sig_atomic_t segv;
+} wb;
+
+static void wb_on_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	/* Anything else is a real crash: let it be one. */
+	if ((uintptr_t)si->si_addr < wb.lo || (uintptr_t)si->si_addr >= wb.hi)
+		signal(SIGSEGV, SIG_DFL);
+	else if (!mprotect((void *)wb.lo, wb.hi - wb.lo, PROT_READ | PROT_WRITE))
+		wb.segv++;
+}
+
+/*
+ * The send, below an 8 KiB gap: alloca() takes it from the bottom of
+ * this frame, so the library's frames lie under it, and the pages made
+ * read-only (up to one page into the gap) hold none of this frame's own.
+ */
+static __attribute__((noinline)) void wb_send(void)
+{
+	volatile char *gap = alloca(8192);
+
+	gap[0] = 0;
+	wb.hi = ((uintptr_t)gap + 4096) & ~(uintptr_t)4095;
+	wb.tid = (pid_t)syscall(SYS_gettid);
+	wb.r = zc_sendfile(wb.sock, wb.fd, &wb.off, WB_SIZE);
+	wb.err = errno;
+	/* Faults if the pages were still read-only when the call came back. */
+	gap[0] = 1;
+}
+
+static void *wb_thread(void *arg)
+{
+	static unsigned char alt[64 * 1024];
+	stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt) };
+
+	(void)arg;
+	if (sigaltstack(&ss, NULL))
+		die("sigaltstack");
+	wb_send();
+	return NULL;
+}
+
+/* The kernel's state letter for a thread of this process. */
+static char task_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static void test_writeback_fails(void)
+{
+	struct sigaction sa = { .sa_sigaction = wb_on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+	struct sigaction old;
+	unsigned char *buf = malloc(WB_SIZE);
+	char *path = make_file("writeback", WB_SIZE, 91);
+	pthread_attr_t attr;
+	pthread_t th;
+	size_t got = 0;
+	int sv[2], i, blocked = 0;
+
+	memset(&wb, 0, sizeof(wb));
+	wb.stack = mmap(NULL, WB_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!buf || wb.stack == MAP_FAILED)
+		die("writeback: memory");
+	wb.lo = (uintptr_t)wb.stack;
+	tcp_lo_pair(sv, 65536);
+	i = 65536;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &i, sizeof(i));
+	wb.sock = sv[0];
+	wb.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (wb.fd < 0)
+		die("writeback: open");
+	sigaction(SIGSEGV, &sa, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setstack(&attr, wb.stack, WB_STACK);
+	i = pthread_create(&th, &attr, wb_thread, NULL);
+	if (i) {
+		errno = i;
+		die("writeback: thread");
+	}
+
+	/* Blocked in the send: bytes arrived, and the thread sleeps. */
+	if (poll(&(struct pollfd){ .fd = sv[1], .events = POLLIN }, 1, 10000) == 1)
+		for (i = 0; i < 1000 && !blocked; i++) {
+			blocked = wb.tid && task_state(wb.tid) == 'S';
+			if (!blocked)
+				usleep(10000);
+		}
+	report(blocked, "write-back: the sender is blocked in the send, its struct written once",
+	       "no data, or the thread never slept");
+	if (mprotect((void *)wb.lo, wb.hi - wb.lo, PROT_READ))
+		die("writeback: mprotect");
+
+	while (got < WB_SIZE) {
+		ssize_t n = read(sv[1], buf + got, WB_SIZE - got);
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	pthread_join(th, NULL);
+	pthread_attr_destroy(&attr);
+	sigaction(SIGSEGV, &old, NULL);
+	report(wb.segv > 0, "write-back: the sender's stack was read-only when the call returned",
+	       "no fault taken: the test proves nothing");
+	report(wb.r == (ssize_t)WB_SIZE && wb.off == (off_t)WB_SIZE,
+	       "write-back fails after the send: the library returns the bytes sent, the offset "
+	       "moves by them",
+	       "returned %zd (%s), offset %lld, %zu bytes received", wb.r, errname(wb.err),
+	       (long long)wb.off, got);
+	report(got == WB_SIZE && check_pattern(buf, got, 91, 0) < 0,
+	       "write-back: the receiver has the file, once", "%zu bytes, first bad byte at %ld",
+	       got, check_pattern(buf, got, 91, 0));
+	close(wb.fd);
+	close(sv[0]);
+	close(sv[1]);
+	munmap(wb.stack, WB_STACK);
+	unlink(path);
+	free(buf);
+}
+
 void test_abi(const char *file)
 {
 	struct {
@@ -662,4 +836,5 @@ void test_abi(const char *file)
 	close(sv[1]);
 #undef BASE
 #undef EXPECT
+	test_writeback_fails();
 }

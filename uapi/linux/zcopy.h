@@ -188,6 +188,13 @@
  *	only when @size covers it, on success and on failure (EBUSY).
  * @pad: must be zero.
  *
+ * The outputs are written before anything is sent (a struct that cannot
+ * be written fails with EFAULT, nothing sent) and again after. If that
+ * second write fails (another thread made the page read-only, or forked
+ * and memory for a copy of the page was short), the bytes have gone and
+ * the call still returns their count: the return value is the count to
+ * trust, the struct's outputs may then still hold the first write's.
+ *
  * All fields are fixed-width and naturally aligned, so the layout is the
  * same for 32-bit and 64-bit callers.
  */

@@ -151,6 +151,22 @@ static int zc_ioctl_offset_ptr(struct zcopy_sendfile *args, off_t *offset)
 	return -2;
 }
 
+/*
+ * A successful call's counts, from the struct the module wrote back. If
+ * that write-back failed (see zc_sendfile_cookie()) they read as the
+ * zeros it wrote before sending: accounting, never the count of bytes.
+ */
+static void zc_stats_out(struct zc_stats *stats, int ext, uint64_t zc_bytes, uint64_t copied_bytes,
+			 uint32_t stop)
+{
+	if (!stats)
+		return;
+	stats->zc_bytes = zc_bytes;
+	stats->copied_bytes = copied_bytes;
+	if (ext)
+		stats->stop = stop;
+}
+
 static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t count,
 				  unsigned int flags, uint64_t cookie, struct zc_stats *stats)
 {
@@ -224,21 +240,26 @@ static ssize_t zc_sendfile_cookie(int out_fd, int in_fd, off_t *offset, size_t c
 	/* Anything but the same EINVAL: it was the flag an older module refused. */
 	if (tried && (r >= 0 || errno != EINVAL))
 		atomic_store_explicit(&zc_offset_ptr, 0, memory_order_relaxed);
+	/* The offset reached is where it started plus the count: see below. */
 	if (r >= 0 && offset)
-		*offset = args.offset;
+		*offset += r;
 out:
 	if (r < 0) {
 		if (ext)
 			stats->stop = args.stop ? args.stop : ZCOPY_STOP_ERROR;
 		return -1;
 	}
-	if (stats) {
-		stats->zc_bytes = args.zc_bytes;
-		stats->copied_bytes = args.copied_bytes;
-		if (ext)
-			stats->stop = args.stop;
-	}
-	return (ssize_t)args.sent;
+	zc_stats_out(stats, ext, args.zc_bytes, args.copied_bytes, args.stop);
+	/*
+	 * The count is the ioctl's return value, never the struct's @sent.
+	 * The module writes the struct back after the bytes have gone, and
+	 * that write can fail where the call could not: another thread made
+	 * the page read-only, or forked meanwhile so that the write needs a
+	 * copy of the page and memory for it is short. The module then still
+	 * returns the count (it fits: both ioctls stop at MAX_RW_COUNT, under
+	 * INT_MAX), and a caller told 0 would send those bytes again.
+	 */
+	return r;
 }
 
 ZC_API ssize_t zc_sendfile_ex(int out_fd, int in_fd, off_t *offset, size_t count,
@@ -297,6 +318,7 @@ static ssize_t zc_sendv_cookie(int out_fd, const struct zcopy_seg *segs, unsigne
 		.cookie = cookie,
 		.readahead = ext ? stats->readahead : 0,
 	};
+	int r;
 
 	if (stats) {
 		stats->zc_bytes = 0;
@@ -306,18 +328,15 @@ static ssize_t zc_sendv_cookie(int out_fd, const struct zcopy_seg *segs, unsigne
 	}
 	if (zc_device_fd() < 0)
 		return -1;
-	if (zc_ioctl(ZCOPY_IOC_SENDV, &args) < 0) {
+	r = zc_ioctl(ZCOPY_IOC_SENDV, &args);
+	if (r < 0) {
 		if (ext)
 			stats->stop = args.stop ? args.stop : ZCOPY_STOP_ERROR;
 		return -1;
 	}
-	if (stats) {
-		stats->zc_bytes = args.zc_bytes;
-		stats->copied_bytes = args.copied_bytes;
-		if (ext)
-			stats->stop = args.stop;
-	}
-	return (ssize_t)args.sent;
+	zc_stats_out(stats, ext, args.zc_bytes, args.copied_bytes, args.stop);
+	/* The ioctl's count, not @sent: see zc_sendfile_cookie(). */
+	return r;
 }
 
 ZC_API ssize_t zc_sendv(int out_fd, const struct zcopy_seg *segs, unsigned int nr,

@@ -63,6 +63,11 @@ ssize_t zc_sendfile_flags(int out_fd, int in_fd, off_t *offset, size_t count, un
  * The first two fields are the struct of libzcopy 0.2.0; the library
  * touches the others only when the caller says, by %ZC_SEND_EXT, that
  * its struct has them, so programs built against 0.2.0 keep working.
+ *
+ * In one case a successful call's stats read zero (and @stop
+ * ZCOPY_STOP_ERROR): the module could not write its struct back after
+ * sending (memory short for a page another thread's fork() made
+ * shared). The return value, taken from the ioctl's, is right even then.
  */
 struct zc_stats {
 	uint64_t zc_bytes;
