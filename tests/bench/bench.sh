@@ -41,6 +41,12 @@
 # (perf-METHOD-children.txt: the same, inclusive of callees).
 # Needs perf on the host (Debian's linux-perf), which is copied into the
 # guest.
+#
+# ZC_BENCH_SERVER_PERF="SIZE ...": the server row as usual, after one run
+# per mode of each of those file sizes (4096 65536 1048576 67108864)
+# sampled on lighttpd's CPU, plain and under `zcopy run`, whose rows are
+# kept apart (server/perf-rows.txt): build/bench/KVER/server/
+# perf-MODE-SIZE.txt (perf report --sort dso,sym). Needs perf, as above.
 set -u
 . "$(dirname "$0")/../vm/lib.sh"
 
@@ -68,8 +74,9 @@ PROFILE=${ZC_BENCH_PERF:-}
 # The server row: eight runs of 2.5 s plus SERVER_SECS a round.
 LIMIT=${ZC_BENCH_TIMEOUT:-$((1500 * $(echo $FSS | wc -w) + (60 + 150 * COLD_ROUNDS) * COLD + (60 + 8 * (10 + 2 * SERVER_SECS) * SERVER_ROUNDS) * SERVER))}
 export ZC_DISK_BENCH=$COLD
+SERVER_PERF=${ZC_BENCH_SERVER_PERF:-}
 PERF=""
-if [ -n "$PROFILE" ]; then
+if [ -n "$PROFILE$SERVER_PERF" ]; then
 	PERF=$(command -v perf) || { echo "ZC_BENCH_PERF: no perf here (apt-get install linux-perf)" >&2; exit 1; }
 fi
 mkdir -p "$OUT"
@@ -90,7 +97,7 @@ for kver in $("$ZC_TOP/tests/vm/kernels.sh"); do
 	echo "=== $kver"
 	kodir=$(build_module "/lib/modules/$kver/build" "$kver") || { rc=1; continue; }
 	ZC_EXTRA_BINS=${PERF:+$PERF} build_initramfs "/lib/modules/$kver" "$kodir" bench \
-		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD"$'\n'"ZC_BENCH_COLD_ROUNDS=$COLD_ROUNDS"$'\n'"ZC_BENCH_SERVER=$SERVER"$'\n'"ZC_BENCH_SERVER_ROUNDS=$SERVER_ROUNDS"$'\n'"ZC_BENCH_SERVER_SECS=$SERVER_SECS" ||
+		"$dir/initramfs.gz" "ZC_BENCH_ARGS=\"$ARGS\""$'\n'"ZC_BENCH_PERF=\"$PROFILE\""$'\n'"ZC_BENCH_FS=\"${FSS:-none}\""$'\n'"ZC_BENCH_COLD=$COLD"$'\n'"ZC_BENCH_COLD_ROUNDS=$COLD_ROUNDS"$'\n'"ZC_BENCH_SERVER=$SERVER"$'\n'"ZC_BENCH_SERVER_ROUNDS=$SERVER_ROUNDS"$'\n'"ZC_BENCH_SERVER_SECS=$SERVER_SECS"$'\n'"ZC_BENCH_SERVER_PERF=\"$SERVER_PERF\"" ||
 		{ rc=1; continue; }
 	t0=$SECONDS
 	ZC_GUEST_MEM=$MEM boot "/boot/vmlinuz-$kver" "$dir/initramfs.gz" "$dir" "$LIMIT"

@@ -132,6 +132,24 @@ fi
 # sends bodies of 16 KiB or more with sendfile64() (the 4 KiB file: pread
 # and writev, so zcopy cannot help there and must not hurt). zcload's
 # lines, labelled plain-SIZE and zcopy-SIZE, go to server/rows.txt.
+# srv_start MODE SIZE: lighttpd on CPU 0 serving /tmp/srv/SIZE, plain or
+# under `zcopy run`; srv_stop ends it.
+srv_start() {
+	printf 'server.document-root = "/tmp/srv/%s"\nserver.port = 8092\nserver.bind = "127.0.0.1"\nserver.errorlog = "/tmp/srv/error.log"\nserver.max-keep-alive-requests = 100000\nmimetype.assign = ( "" => "application/octet-stream" )\n' \
+		"$2" >/tmp/srv/lighttpd.conf
+	if [ "$1" = zcopy ]; then
+		taskset -c 0 env ZCOPY_PRELOAD_QUIET=1 zcopy run -- \
+			/usr/sbin/lighttpd -D -f /tmp/srv/lighttpd.conf &
+	else
+		taskset -c 0 /usr/sbin/lighttpd -D -f /tmp/srv/lighttpd.conf &
+	fi
+	srv=$!
+	sleep 0.5
+}
+srv_stop() {
+	kill $srv
+	wait $srv 2>/dev/null
+}
 server_row() {
 	[ -x /usr/sbin/lighttpd ] || return 1
 	mkdir -p /tmp/bench/server /var/tmp
@@ -139,27 +157,35 @@ server_row() {
 		mkdir -p /tmp/srv/$sz
 		head -c $sz /dev/urandom >/tmp/srv/$sz/hot0.bin
 	done
+	secs=${ZC_BENCH_SERVER_SECS:-5}
+	# ZC_BENCH_SERVER_PERF="SIZE ...": before the measured rounds, a run
+	# of each mode and size sampled on lighttpd's CPU (its rows apart:
+	# perf's sampling costs the server time).
+	for sz in ${ZC_BENCH_SERVER_PERF:-}; do
+		for m in plain zcopy; do
+			srv_start $m $sz
+			echo "# bench: server row, profile, $m, $sz bytes, $secs s"
+			/usr/bin/perf record -q -C 0 -g -F 999 -o /tmp/perf.data -- \
+				taskset -c 1 /zc/zcload -t -p 8092 -n 1 -w 1 -d $secs -l $m-$sz \
+				>>/tmp/bench/server/perf-rows.txt || echo "BENCH-ERROR zcload profile $m $sz"
+			srv_stop
+			/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort dso,sym \
+				-n -g none --percent-limit 0.3 >/tmp/bench/server/perf-$m-$sz.txt 2>&1 ||
+				echo "BENCH-ERROR perf report $m $sz"
+			rm -f /tmp/perf.data
+		done
+	done
 	order="plain zcopy"
 	for r in $(seq 1 "${ZC_BENCH_SERVER_ROUNDS:-4}"); do
 		for sz in 4096 65536 1048576 67108864; do
 			for m in $order; do
-				printf 'server.document-root = "/tmp/srv/%s"\nserver.port = 8092\nserver.bind = "127.0.0.1"\nserver.errorlog = "/tmp/srv/error.log"\nserver.max-keep-alive-requests = 100000\nmimetype.assign = ( "" => "application/octet-stream" )\n' \
-					$sz >/tmp/srv/lighttpd.conf
-				if [ $m = zcopy ]; then
-					taskset -c 0 env ZCOPY_PRELOAD_QUIET=1 zcopy run -- \
-						/usr/sbin/lighttpd -D -f /tmp/srv/lighttpd.conf &
-				else
-					taskset -c 0 /usr/sbin/lighttpd -D -f /tmp/srv/lighttpd.conf &
-				fi
-				srv=$!
-				sleep 0.5
-				secs=${ZC_BENCH_SERVER_SECS:-5}
-				[ $sz = 67108864 ] && secs=$((secs * 3))
-				echo "# bench: server row, round $r, $m, $sz bytes, $secs s"
-				taskset -c 1 /zc/zcload -t -p 8092 -n 1 -w 1 -d $secs -l $m-$sz \
+				srv_start $m $sz
+				t=$secs
+				[ $sz = 67108864 ] && t=$((secs * 3))
+				echo "# bench: server row, round $r, $m, $sz bytes, $t s"
+				taskset -c 1 /zc/zcload -t -p 8092 -n 1 -w 1 -d $t -l $m-$sz \
 					>>/tmp/bench/server/rows.txt || echo "BENCH-ERROR zcload server $m $sz"
-				kill $srv
-				wait $srv 2>/dev/null
+				srv_stop
 			done
 		done
 		order="${order#* } ${order%% *}"
