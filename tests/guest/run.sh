@@ -27,11 +27,16 @@ check() {
 # whole suite, when every test file is deleted and every socket closed;
 # the end of this script compares. (A leak on a file that still exists is
 # not seen this way; KUnit and the unload loop's free page count see it.)
+# vmstat_exact: fold every CPU's pending counter deltas into /proc/vmstat
+# (each CPU keeps its own until they pass a threshold of tens of pages or
+# its vmstat work runs), so that a sum of seven counters is exact.
+vmstat_exact() { echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null || true; }
 lru_orphans() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	[ ! -e /proc/sys/vm/compact_memory ] || echo 1 >/proc/sys/vm/compact_memory
 	sleep 1
+	vmstat_exact
 	awk '/^nr_(in)?active_(anon|file) |^nr_unevictable /{lru += $2}
 		/^nr_file_pages |^nr_anon_pages /{held += $2}
 		END {print lru - held}' /proc/vmstat
@@ -53,15 +58,13 @@ orphans_why() {
 	grep -E '^(MemFree|Buffers|Cached|Shmem|AnonPages|Mapped|Unevictable|Mlocked):' /proc/meminfo | sed 's/^/# | /'
 }
 # orphans_settled BASE [TRIES]: the count, read again (every 3 s, TRIES
-# times, 30 by default: about 2 minutes) while it is 256 or more above
-# BASE. Pages still in flight when a test ends are orphans for a while:
-# measured on 6.12, 209 right after zctest and -47 a section later; 213,
-# then 251, then -42 in another run (no more than 48 pages charged to
-# TCP sockets meanwhile); a suite's end once read 315 after 10 s. A
-# leaked reference never comes back. The first high reading says what
-# may hold them (orphans_why).
+# times, 10 by default) while it is 256 or more above BASE. Pages still
+# in flight when a test ends are orphans for a while: measured on 6.12,
+# 209 right after zctest and -47 a section later; 213, then 251, then
+# -42 in another run. A leaked reference never comes back. The first
+# high reading says what may hold them (orphans_why).
 orphans_settled() {
-	local n i=0 tries=${2:-30}
+	local n i=0 tries=${2:-10}
 	n=$(lru_orphans)
 	[ $((n - $1)) -lt 256 ] || { echo "# orphans: $n, $((n - $1)) over the start; waiting" >&2; orphans_why >&2; }
 	while [ $((n - $1)) -ge 256 ] && [ $i -lt "$tries" ]; do
@@ -1242,6 +1245,7 @@ free_pages() {
 	echo 3 >/proc/sys/vm/drop_caches
 	[ ! -e /proc/sys/vm/compact_memory ] || echo 1 >/proc/sys/vm/compact_memory
 	sleep 1
+	vmstat_exact
 	echo "$(awk '/^nr_free_pages /{print $2}' /proc/vmstat)" \
 		"$(awk '$1 == "count:" {n += $2} END {print n + 0}' /proc/zoneinfo)"
 }
@@ -1274,6 +1278,7 @@ check "after the loop, free pages are back within 4096 pages ($free0 -> $free1)"
 	test $((free0 - free1)) -lt 4096
 check "after the loop, Shmem is back within 1024 kB ($shmem0 -> $shmem1 kB)" \
 	test $((shmem1 - shmem0)) -lt 1024
+orphans_note "the unload tests"
 check "without the module the CLI says so" sh -c \
 	"zcopy send /tmp/cli.bin 127.0.0.1:9 2>&1 | grep -qF 'No such file or directory (is the zcopy module loaded?)'"
 # zchttpd without /dev/zcopy: sendmsg() + sendfile(2), said once, same bytes.
@@ -1322,13 +1327,20 @@ if [ -f /zc/dkms/zcopy.ko ]; then
 fi
 
 # ---- page references: orphaned pages after the whole suite ---------------
-# See lru_orphans at the top. Tolerance: 256 pages (1 MiB) for the per-CPU
-# LRU batches; a page leaked by each zcopy call would be thousands.
+# See lru_orphans at the top. Tolerance: 1024 pages (4 MiB). Up to about
+# 450 orphans stay for minutes after 4 MiB transfers over TCP loopback and
+# go after other traffic: not a leaked reference, which never comes back,
+# and not yet explained (on 6.12, counters exact: 20 rounds of the unload
+# loop +300, 30 more 4 MiB transfers +180, 30 insmod/rmmod 0, 30
+# transfers in one-page calls -70, after the dkms section back to -40;
+# make stress's end once read +411 for two minutes, a CI run +376). A
+# reference leaked by every call of any common path would be tens of
+# thousands of pages: the suite makes that many calls.
 rm -f /tmp/cli.*
 orphans1=$(orphans_settled "$orphans0")
 echo "# orphaned pages (on the LRU lists, in no file, mapped by no process): $orphans0 before the suite, $orphans1 after"
-check "no page is left orphaned by the suite: $orphans0 -> $orphans1 (within 256)" \
-	test $((orphans1 - orphans0)) -lt 256
+check "no page is left orphaned by the suite: $orphans0 -> $orphans1 (within 1024)" \
+	test $((orphans1 - orphans0)) -lt 1024
 [ $((orphans1 - orphans0)) -lt 256 ] || orphans_why
 
 # ---- debug kernels: kmemleak ---------------------------------------------
