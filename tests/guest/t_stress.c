@@ -598,9 +598,35 @@ static void one_job(uint64_t *rs)
 	atomic_fetch_add(&tot->transfers, 1);
 }
 
+/*
+ * Under the fault injectors, a worker's SIGUSR1 frame goes on a stack of
+ * its own that fork() does not share (MADV_DONTFORK), written once here so
+ * that its pages exist. The kernel writes a signal frame as the thread
+ * returns from a call, still marked to fail allocations; on the thread's
+ * stack, shared copy-on-write with a child another thread forked, that
+ * write needs a new page, and a refused one is a SIGSEGV the kernel forces
+ * (the test's, not zcopy's). Never freed: the thread keeps it to the end.
+ */
+static void worker_altstack(void)
+{
+	size_t size = 256 * 1024;
+	void *p;
+
+	if (!alloc_faults)
+		return;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || madvise(p, size, MADV_DONTFORK))
+		die("signal stack");
+	memset(p, 0, size);
+	if (sigaltstack(&(stack_t){ .ss_sp = p, .ss_size = size }, NULL))
+		die("sigaltstack");
+}
+
 static void worker_loop(uint64_t seed)
 {
 	uint64_t rs = seed;
+
+	worker_altstack();
 
 	while (now() < deadline)
 		one_job(&rs);
@@ -873,7 +899,8 @@ void test_stress(void)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int nthreads = (int)(4 * (cpus > 0 ? cpus : 1)), nprocs = (int)(cpus > 0 ? cpus : 1);
 	pthread_t *th = calloc(nthreads, sizeof(*th)), mut, fk, ex, sg;
-	struct sigaction sa = { .sa_handler = on_sigusr1 }, old_sa; /* no SA_RESTART */
+	/* No SA_RESTART; the workers' own stack for it (worker_altstack()). */
+	struct sigaction sa = { .sa_handler = on_sigusr1, .sa_flags = SA_ONSTACK }, old_sa;
 	pid_t *pids = calloc(nprocs, sizeof(*pids));
 	char name[32];
 	int fd;
