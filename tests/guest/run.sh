@@ -49,13 +49,19 @@ skb_defer_flush() {
 # (each CPU keeps its own until they pass a threshold of tens of pages or
 # its vmstat work runs), so that a sum of seven counters is exact.
 vmstat_exact() { echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null || true; }
-lru_orphans() {
+# memory_settle: what every page count here reads after: deferred skbs
+# freed, caches dropped, memory compacted (which drains the per-CPU LRU
+# batches), counters exact.
+memory_settle() {
 	skb_defer_flush
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	[ ! -e /proc/sys/vm/compact_memory ] || echo 1 >/proc/sys/vm/compact_memory
 	sleep 1
 	vmstat_exact
+}
+lru_orphans() {
+	memory_settle
 	awk '/^nr_(in)?active_(anon|file) |^nr_unevictable /{lru += $2}
 		/^nr_file_pages |^nr_anon_pages /{held += $2}
 		END {print lru - held}' /proc/vmstat
@@ -72,7 +78,7 @@ orphans_why() {
 	echo "# sockets:"
 	sed 's/^/# | /' /proc/net/sockstat /proc/net/sockstat6
 	echo "# processes:"
-	ps -o pid,ppid,stat,args 2>/dev/null | sed 's/^/# | /' || ps | sed 's/^/# | /'
+	ps -o pid,ppid,stat,args | sed 's/^/# | /'
 	echo "# memory:"
 	grep -E '^(MemFree|Buffers|Cached|Shmem|AnonPages|Mapped|Unevictable|Mlocked):' /proc/meminfo | sed 's/^/# | /'
 }
@@ -1265,12 +1271,7 @@ check "/dev/zcopy is gone after rmmod" test ! -e /dev/zcopy
 # pages (16 MiB), room for slab caches to move; a leak of every
 # transfer's pages would be 1024 pages per round, 20480 over 20.
 free_pages() {
-	skb_defer_flush
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-	[ ! -e /proc/sys/vm/compact_memory ] || echo 1 >/proc/sys/vm/compact_memory
-	sleep 1
-	vmstat_exact
+	memory_settle
 	echo "$(awk '/^nr_free_pages /{print $2}' /proc/vmstat)" \
 		"$(awk '$1 == "count:" {n += $2} END {print n + 0}' /proc/zoneinfo)"
 }
