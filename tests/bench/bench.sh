@@ -46,7 +46,10 @@
 # per mode of each of those file sizes (4096 65536 1048576 67108864)
 # sampled on lighttpd's CPU, plain and under `zcopy run`, whose rows are
 # kept apart (server/perf-rows.txt): build/bench/KVER/server/
-# perf-MODE-SIZE.txt (perf report --sort dso,sym). Needs perf, as above.
+# perf-MODE-SIZE.txt (perf report --sort dso,sym), perf-MODE-SIZE-children.txt
+# (inclusive of callees) and zstats-SIZE.txt (the module's counters for
+# the profiled zcopy run: calls, bytes and pages, per response once divided
+# by the requests of perf-rows.txt). Needs perf, as above.
 set -u
 . "$(dirname "$0")/../vm/lib.sh"
 

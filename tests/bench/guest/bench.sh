@@ -160,18 +160,27 @@ server_row() {
 	secs=${ZC_BENCH_SERVER_SECS:-5}
 	# ZC_BENCH_SERVER_PERF="SIZE ...": before the measured rounds, a run
 	# of each mode and size sampled on lighttpd's CPU (its rows apart:
-	# perf's sampling costs the server time).
+	# perf's sampling costs the server time). Flat (perf-MODE-SIZE.txt)
+	# and inclusive of callees (perf-MODE-SIZE-children.txt), and for
+	# zcopy the module's counters of that run alone (zstats-SIZE.txt:
+	# calls and pages per response, for the profile's per-call costs).
 	for sz in ${ZC_BENCH_SERVER_PERF:-}; do
 		for m in plain zcopy; do
+			zcopy stats --reset || echo "BENCH-ERROR zcopy stats --reset"
 			srv_start $m $sz
 			echo "# bench: server row, profile, $m, $sz bytes, $secs s"
 			/usr/bin/perf record -q -C 0 -g -F 999 -o /tmp/perf.data -- \
 				taskset -c 1 /zc/zcload -t -p 8092 -n 1 -w 1 -d $secs -l $m-$sz \
 				>>/tmp/bench/server/perf-rows.txt || echo "BENCH-ERROR zcload profile $m $sz"
 			srv_stop
+			[ $m = zcopy ] && zcopy stats >/tmp/bench/server/zstats-$sz.txt
 			/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort dso,sym \
 				-n -g none --percent-limit 0.3 >/tmp/bench/server/perf-$m-$sz.txt 2>&1 ||
 				echo "BENCH-ERROR perf report $m $sz"
+			/usr/bin/perf report -i /tmp/perf.data --stdio --children --sort sym \
+				-n -g none --percent-limit 0.2 \
+				>/tmp/bench/server/perf-$m-$sz-children.txt 2>&1 ||
+				echo "BENCH-ERROR perf report --children $m $sz"
 			rm -f /tmp/perf.data
 		done
 	done
