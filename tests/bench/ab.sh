@@ -5,7 +5,9 @@
 # commit REV (the "base") and from the working tree (the "change"). One
 # guest per kernel loads them in turn, ZC_AB_ROUNDS times each (default
 # 3), and runs zcbench with ZC_AB_ARGS (default: 4 KiB files over
-# loopback, sendfile(2) and zcopy) under each.
+# loopback, sendfile(2) and zcopy) under each; every workload's throughput
+# table counts (--workloads response: lighttpd's pattern is resp_cork
+# against resp_cork_zc).
 #
 # Why a mode of its own: make bench's ratios come from wall-clock time
 # under QEMU TCG, and a change of one or two per cent drowns in TCG's

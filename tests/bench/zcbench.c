@@ -1006,6 +1006,34 @@ static int resp_cork_send(struct xfer *x)
 }
 
 /*
+ * resp_cork_send with the body through zcopy as `zcopy run` sends it: the
+ * interposer turns the sendfile() into zc_sendfile_ex(), with the same
+ * offset pointer and no flag; the rest is the server's own (lighttpd's
+ * pattern). The copied bytes are the header's and trailer's.
+ */
+static int resp_cork_zc_send(struct xfer *x)
+{
+	struct iovec iov = { .iov_base = (void *)x->hdr, .iov_len = x->hlen };
+
+	if (tcp_cork(x, 1) < 0)
+		return -1;
+	while (iov.iov_len) {
+		ssize_t n = SYS(x, writev(x->sock, &iov, 1));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= (size_t)n;
+	}
+	if (zcopy_all(x, x->fd, x->size, 0) || write_all(x, (const void *)x->trl, x->tlen))
+		return -1;
+	x->copied_bytes += x->hlen + x->tlen;
+	return tcp_cork(x, 0);
+}
+
+/*
  * Without a cork: the header with MSG_MORE, so it waits for the body;
  * sendfile() pushes at its end, so the trailer leaves on its own (3 calls).
  */
@@ -1210,6 +1238,13 @@ static const struct method methods[] = {
 	  .about = "TCP_CORK on, writev(header), sendfile(file), write(trailer), TCP_CORK off",
 	  .send = resp_cork_send,
 	  .wl = WL_RESPONSE },
+	{ .id = "resp_cork_zc",
+	  .col = "cork+zc",
+	  .about = "as resp_cork, the file by zc_sendfile_ex() as `zcopy run` sends it",
+	  .missing = zcopy_missing,
+	  .send = resp_cork_zc_send,
+	  .wl = WL_RESPONSE,
+	  .acct = 1 },
 	{ .id = "resp_more",
 	  .col = "MORE+sf",
 	  .about = "send(header, MSG_MORE), sendfile(file), send(trailer)",
@@ -1878,7 +1913,7 @@ static uint64_t item_bytes[N_WL][MAX_SIZES];
 static void table(FILE *out, const struct opts *o, int wl, struct cell (*cells)[N_METHODS],
 		  const char *title, cell_fmt fmt)
 {
-	int lw = wl == WL_FILE ? 9 : wl == WL_FILES ? 24 : 18;
+	int lw = wl == WL_FILE ? 9 : wl == WL_FILES ? 24 : 22;
 	size_t idx[N_METHODS], nm = wl_methods(wl, idx);
 	char buf[64];
 

@@ -19,25 +19,31 @@ while [ "$r" -le "${ZC_AB_ROUNDS:-3}" ]; do
 			echo "AB-ERROR zcbench ($v, round $r)"
 			tail -5 /tmp/zcbench.log
 		fi
-		# The throughput table (the file workload's): a header of a
-		# 9-character label and 11-character method columns, then one
-		# row per size ("4 KiB  n/a ... 804±1%"): the figures are the
-		# row's last fields, one per column.
+		# Each workload's throughput table: a header of a label
+		# ("size", "file, B per response", ...) padded to its width,
+		# then 11-character method columns; then one row per size
+		# ("4 KiB  n/a ... 804±1%"): the figures are the row's last
+		# fields, one per column. The columns are counted from the
+		# header's end, as the label's width differs per workload.
 		awk -v v=$v -v r=$r '
 		/throughput, MiB\/s/ { t = 1; next }
-		t && /^size/ {
-			n = 0
-			for (i = 10; i < length($0); i += 11) {
-				c = substr($0, i, 11); gsub(/^ +| +$/, "", c); gsub(/ /, "_", c)
-				m[++n] = c
+		t == 1 {
+			lab = $0; sub(/  .*/, "", lab)
+			n = int((length($0) - length(lab)) / 11)
+			for (i = 1; i <= n; i++) {
+				c = substr($0, length($0) - 11 * (n - i + 1) + 1, 11)
+				gsub(/^ +| +$/, "", c); gsub(/ /, "_", c)
+				m[i] = c
 			}
+			t = 2
 			next
 		}
 		t && !NF { t = 0; next }
 		t {
+			sz = $1 $2; sub(/,$/, "", sz)
 			for (i = 1; i <= n; i++) {
 				f = $(NF - n + i); sub(/±.*/, "", f)
-				if (f != "n/a") printf "AB %s %d %s%s %s %s\n", v, r, $1, $2, m[i], f
+				if (f != "n/a") printf "AB %s %d %s %s %s\n", v, r, sz, m[i], f
 			}
 		}' $out/table.txt
 		rmmod zcopy || { echo "AB-ERROR rmmod ($v)"; exit 1; }
