@@ -47,9 +47,10 @@
 # sampled on lighttpd's CPU, plain and under `zcopy run`, whose rows are
 # kept apart (server/perf-rows.txt): build/bench/KVER/server/
 # perf-MODE-SIZE.txt (perf report --sort dso,sym), perf-MODE-SIZE-children.txt
-# (inclusive of callees) and zstats-SIZE.txt (the module's counters for
-# the profiled zcopy run: calls, bytes and pages, per response once divided
-# by the requests of perf-rows.txt). Needs perf, as above.
+# (inclusive of callees), snmp-MODE-SIZE.txt (/proc/net/snmp before and
+# after) and zstats-SIZE.txt (the module's counters for the profiled zcopy
+# run: calls, bytes and pages). tests/bench/server-cost.sh DIR SIZE turns
+# them into costs, segments and calls per response. Needs perf, as above.
 set -u
 . "$(dirname "$0")/../vm/lib.sh"
 

@@ -167,6 +167,7 @@ server_row() {
 	for sz in ${ZC_BENCH_SERVER_PERF:-}; do
 		for m in plain zcopy; do
 			zcopy stats --reset || echo "BENCH-ERROR zcopy stats --reset"
+			cat /proc/net/snmp >/tmp/snmp.before
 			srv_start $m $sz
 			echo "# bench: server row, profile, $m, $sz bytes, $secs s"
 			/usr/bin/perf record -q -C 0 -g -F 999 -o /tmp/perf.data -- \
@@ -174,6 +175,7 @@ server_row() {
 				>>/tmp/bench/server/perf-rows.txt || echo "BENCH-ERROR zcload profile $m $sz"
 			srv_stop
 			[ $m = zcopy ] && zcopy stats >/tmp/bench/server/zstats-$sz.txt
+			{ cat /tmp/snmp.before; echo "--"; cat /proc/net/snmp; } >/tmp/bench/server/snmp-$m-$sz.txt
 			/usr/bin/perf report -i /tmp/perf.data --stdio --no-children --sort dso,sym \
 				-n -g none --percent-limit 0.3 >/tmp/bench/server/perf-$m-$sz.txt 2>&1 ||
 				echo "BENCH-ERROR perf report $m $sz"
