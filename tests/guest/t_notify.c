@@ -519,6 +519,41 @@ static void t_misc(int fd)
 	r = zc_notices_read(n, 2);
 	report(r == -1 && errno == EAGAIN, "notify lib: zc_notices_read() with none: EAGAIN",
 	       "ret %ld errno %s", r, errname(errno));
+
+	/*
+	 * The program closes the library's descriptor and puts a file of its
+	 * own on that number: zc_notices_read() must not read the file (a
+	 * read would take its bytes as notices); it says EBADF, and the next
+	 * notified call and read work on the device opened again.
+	 */
+	int lib = zc_device_fd(), mine = open(make_file("notify-victim", 4096, 5), O_RDONLY);
+	char head[8];
+
+	if (lib < 0 || mine < 0 || dup2(mine, lib) != lib)
+		die("dup2 over the library fd");
+	close(mine);
+	errno = 0;
+	r = zc_notices_read(n, 2);
+	report(r == -1 && errno == EBADF && lseek(lib, 0, SEEK_CUR) == 0 &&
+		       pread(lib, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+		       check_pattern((unsigned char *)head, sizeof(head), 5, 0) < 0,
+	       "notify lib: zc_notices_read() on a number the program took over: EBADF, "
+	       "its file not read",
+	       "ret %ld errno %s, position %lld", r, errname(errno),
+	       (long long)lseek(lib, 0, SEEK_CUR));
+	r = zc_sendfile_notify(s, fd, &off, 4096, 0, 78, &st);
+	ok = read_check(rx, 4096, NSEED, 4096, &bad);
+	got = 0;
+	for (int i = 0; i < 100 && got <= 0; i++) {
+		struct pollfd p = { .fd = zc_device_fd(), .events = POLLIN };
+
+		poll(&p, 1, 50);
+		got = (int)zc_notices_read(n, 2);
+	}
+	report(r == 4096 && ok && got == 1 && n[0].cookie == 78 && zc_device_fd() != lib,
+	       "notify lib: ... then a notified call and its notice, on the device opened again",
+	       "ret %ld, got %d, fd %d (was %d)", r, got, zc_device_fd(), lib);
+	close(lib);
 	close(s);
 	close(rx);
 	close(dev);

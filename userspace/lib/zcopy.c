@@ -287,9 +287,17 @@ ZC_API ssize_t zc_notices_read(struct zcopy_notice *notices, size_t nr)
 		return -1;
 	}
 	/*
-	 * Not checked as zc_ioctl() checks: a program that takes notices
-	 * polls this descriptor itself and knows it is the library's.
+	 * Checked before reading, unlike a send (see zc_ioctl()): a read
+	 * from a number the program has taken over would consume its data.
+	 * If the program closed the library's descriptor, the notices queued
+	 * on it went with it; the number is forgotten, not closed, and the
+	 * next call opens the device again.
 	 */
+	if (!zc_fd_is_device(dev)) {
+		atomic_compare_exchange_strong(&zc_fd, &dev, -1);
+		errno = EBADF;
+		return -1;
+	}
 	n = read(dev, notices, nr * sizeof(*notices));
 	return n < 0 ? -1 : n / (ssize_t)sizeof(*notices);
 }

@@ -122,8 +122,13 @@ ssize_t zc_sendfile_notify(int out_fd, int in_fd, off_t *offset, size_t count, u
  * one poll(2) or epoll set). The notices are those of calls made through
  * the library by any thread of the process.
  *
+ * The descriptor is checked to still be the library's before it is read
+ * (one fstat(2)): if the program closed it, and maybe opened something
+ * else on its number, the notices queued on it are gone; the call says so
+ * with EBADF, reads nothing, and the next call opens the device again.
+ *
  * Return: notices read (at least 1), or -1 with errno: EAGAIN when none
- * is ready.
+ * is ready; EBADF when the library's descriptor was closed (above).
  */
 ssize_t zc_notices_read(struct zcopy_notice *notices, size_t nr);
 
@@ -374,7 +379,7 @@ void zc_monitor_close(struct zc_monitor *m);
  * against the device it opened (st_rdev, st_ino); if it names something
  * else now, the library forgets it without closing it (it is the
  * program's), opens the device again and makes the call once more.
- * Notices (zc_notices_read()) are read from the descriptor as it is.
+ * zc_notices_read() checks the number before every read.
  */
 int zc_device_fd(void);
 
