@@ -980,11 +980,8 @@ static int tcp_cork(struct xfer *x, int on)
 	return SYS(x, setsockopt(x->sock, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)));
 }
 
-/*
- * The classic server: cork, writev() the header, sendfile() the body,
- * write() the trailer, uncork (nginx's tcp_nopush; 5 calls).
- */
-static int resp_cork_send(struct xfer *x)
+/* TCP_CORK on, then writev() of the header: how both corked methods start. */
+static int cork_header(struct xfer *x)
 {
 	struct iovec iov = { .iov_base = (void *)x->hdr, .iov_len = x->hlen };
 
@@ -1000,7 +997,17 @@ static int resp_cork_send(struct xfer *x)
 		iov.iov_base = (char *)iov.iov_base + n;
 		iov.iov_len -= (size_t)n;
 	}
-	if (sendfile_all(x, x->fd, x->size) || write_all(x, (const void *)x->trl, x->tlen))
+	return 0;
+}
+
+/*
+ * The classic server: cork, writev() the header, sendfile() the body,
+ * write() the trailer, uncork (nginx's tcp_nopush; 5 calls).
+ */
+static int resp_cork_send(struct xfer *x)
+{
+	if (cork_header(x) || sendfile_all(x, x->fd, x->size) ||
+	    write_all(x, (const void *)x->trl, x->tlen))
 		return -1;
 	return tcp_cork(x, 0);
 }
@@ -1013,21 +1020,8 @@ static int resp_cork_send(struct xfer *x)
  */
 static int resp_cork_zc_send(struct xfer *x)
 {
-	struct iovec iov = { .iov_base = (void *)x->hdr, .iov_len = x->hlen };
-
-	if (tcp_cork(x, 1) < 0)
-		return -1;
-	while (iov.iov_len) {
-		ssize_t n = SYS(x, writev(x->sock, &iov, 1));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		iov.iov_base = (char *)iov.iov_base + n;
-		iov.iov_len -= (size_t)n;
-	}
-	if (zcopy_all(x, x->fd, x->size, 0) || write_all(x, (const void *)x->trl, x->tlen))
+	if (cork_header(x) || zcopy_all(x, x->fd, x->size, 0) ||
+	    write_all(x, (const void *)x->trl, x->tlen))
 		return -1;
 	x->copied_bytes += x->hlen + x->tlen;
 	return tcp_cork(x, 0);

@@ -107,6 +107,23 @@ static int wait_notices(int dev, int ms, struct zcopy_notice *n, int max)
 	return (int)(r / (ssize_t)sizeof(*n));
 }
 
+/*
+ * As wait_notices(), through the library: poll zc_device_fd(), then
+ * zc_notices_read(), for up to 5 s. Returns the notices read, or <= 0.
+ */
+static int lib_wait_notices(struct zcopy_notice *n, size_t max)
+{
+	int got = 0;
+
+	for (int i = 0; i < 100 && got <= 0; i++) {
+		struct pollfd p = { .fd = zc_device_fd(), .events = POLLIN };
+
+		poll(&p, 1, 50);
+		got = (int)zc_notices_read(n, max);
+	}
+	return got;
+}
+
 /* Read exactly @len bytes from @rx and check them against @seed at @start. */
 static int read_check(int rx, size_t len, uint64_t seed, uint64_t start, long *bad)
 {
@@ -507,13 +524,7 @@ static void t_misc(int fd)
 	ok = read_check(rx, 4096, NSEED, 0, &bad);
 	report(r == 4096 && off == 4096 && ok, "notify lib: zc_sendfile_notify() sends", "ret %ld",
 	       r);
-	got = 0;
-	for (int i = 0; i < 100 && got <= 0; i++) {
-		struct pollfd p = { .fd = zc_device_fd(), .events = POLLIN };
-
-		poll(&p, 1, 50);
-		got = (int)zc_notices_read(n, 2);
-	}
+	got = lib_wait_notices(n, 2);
 	report(got == 1 && n[0].cookie == 77, "notify lib: zc_notices_read() gets its notice",
 	       "got %d", got);
 	r = zc_notices_read(n, 2);
@@ -543,13 +554,7 @@ static void t_misc(int fd)
 	       (long long)lseek(lib, 0, SEEK_CUR));
 	r = zc_sendfile_notify(s, fd, &off, 4096, 0, 78, &st);
 	ok = read_check(rx, 4096, NSEED, 4096, &bad);
-	got = 0;
-	for (int i = 0; i < 100 && got <= 0; i++) {
-		struct pollfd p = { .fd = zc_device_fd(), .events = POLLIN };
-
-		poll(&p, 1, 50);
-		got = (int)zc_notices_read(n, 2);
-	}
+	got = lib_wait_notices(n, 2);
 	report(r == 4096 && ok && got == 1 && n[0].cookie == 78 && zc_device_fd() != lib,
 	       "notify lib: ... then a notified call and its notice, on the device opened again",
 	       "ret %ld, got %d, fd %d (was %d)", r, got, zc_device_fd(), lib);
